@@ -1,0 +1,1 @@
+//! spindle-lang: the Janet-dialect language.

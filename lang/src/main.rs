@@ -1,0 +1,6 @@
+//! The `spindle` command.
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn main() {}

@@ -1,0 +1,1 @@
+//! The models live in `tests/`; they compile only under `--cfg loom`.

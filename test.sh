@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs every check and test Spindle has: formatting, clippy, the workspace
+# tests (the language's spec suites among them, once normally and once under
+# GC stress), and the loom models. CI runs exactly this script.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "toolchain components"
+for c in rustfmt clippy; do
+  rustup component list --installed 2>/dev/null | grep -q "^$c" || rustup component add "$c"
+done
+
+step "cargo fmt --check"
+cargo fmt --all --check
+
+step "cargo clippy"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "workspace tests"
+cargo test --workspace
+
+step "loom models (release, LOOM_MAX_PREEMPTIONS=2)"
+# Their own target dir, so --cfg loom does not invalidate the normal build.
+# Release mode without LTO: the models need optimised code, not a slow link.
+RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 \
+  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+  CARGO_TARGET_DIR=target-loom \
+  cargo test --release -p spindle-loom-tests
