@@ -1,0 +1,2 @@
+//! Placeholder: the lang benchmarks land with their crate.
+fn main() {}
