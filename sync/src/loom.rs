@@ -1,0 +1,140 @@
+//! The one switch between loom's model-checked types and the real ones.
+//!
+//! Every atomic, `Arc`, cell, bucket lock and thread parker used by this crate
+//! comes from here. Under `--cfg loom` they are loom's, so the models in
+//! `loom-tests/` explore every interleaving of the real code; otherwise they
+//! are std's and parking_lot's. Constants shrink under loom: two wait-table
+//! buckets (so distinct keys collide) and no spinning (a spin loop only adds
+//! states loom would have to explore).
+//!
+//! Invariant: no other module names `std::sync::atomic`, `std::sync::Arc`,
+//! `std::cell::UnsafeCell`, `std::thread` or `loom` directly.
+
+#[cfg(loom)]
+mod imp {
+    pub(crate) use loom::cell::UnsafeCell;
+    pub(crate) use loom::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
+    pub(crate) use loom::sync::Arc;
+    pub(crate) use loom::thread::{current as current_thread, Thread};
+
+    /// Wait-table buckets: two, so that the models see keys share a bucket.
+    pub(crate) const BUCKETS: usize = 2;
+    /// Spins before parking: none, spinning only multiplies loom's states.
+    pub(crate) const SPINS: u32 = 0;
+
+    /// The bucket lock.
+    pub(crate) struct SmallLock<T>(loom::sync::Mutex<T>);
+    pub(crate) type SmallGuard<'a, T> = loom::sync::MutexGuard<'a, T>;
+
+    impl<T> SmallLock<T> {
+        pub(crate) fn new(value: T) -> Self {
+            SmallLock(loom::sync::Mutex::new(value))
+        }
+        pub(crate) fn lock(&self) -> SmallGuard<'_, T> {
+            self.0.lock().unwrap()
+        }
+    }
+
+    /// Under loom there is no clock: a wait with a deadline parks not at all
+    /// and reports the deadline as passed, so the models explore the timeout
+    /// racing every other step of the protocol.
+    pub(crate) fn park_until(deadline: Option<std::time::Instant>) -> super::Parked {
+        match deadline {
+            None => {
+                loom::thread::park();
+                super::Parked::Unparked
+            }
+            Some(_) => super::Parked::DeadlinePassed,
+        }
+    }
+
+    pub(crate) fn spin_hint() {
+        loom::hint::spin_loop();
+    }
+}
+
+#[cfg(not(loom))]
+mod imp {
+    pub(crate) use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
+    pub(crate) use std::sync::Arc;
+    pub(crate) use std::thread::{current as current_thread, Thread};
+    use std::time::Instant;
+
+    /// Wait-table buckets of the global table (a power of two).
+    pub(crate) const BUCKETS: usize = 256;
+    /// Spins before a primitive parks.
+    pub(crate) const SPINS: u32 = 64;
+
+    /// The bucket lock: parking_lot's word lock, held for a few instructions.
+    pub(crate) struct SmallLock<T>(parking_lot::Mutex<T>);
+    pub(crate) type SmallGuard<'a, T> = parking_lot::MutexGuard<'a, T>;
+
+    impl<T> SmallLock<T> {
+        pub(crate) fn new(value: T) -> Self {
+            SmallLock(parking_lot::Mutex::new(value))
+        }
+        pub(crate) fn lock(&self) -> SmallGuard<'_, T> {
+            self.0.lock()
+        }
+    }
+
+    /// `UnsafeCell` with loom's closure-based access, so callers read the same
+    /// under both configurations.
+    #[derive(Debug)]
+    pub(crate) struct UnsafeCell<T>(std::cell::UnsafeCell<T>);
+
+    impl<T> UnsafeCell<T> {
+        pub(crate) fn new(value: T) -> Self {
+            UnsafeCell(std::cell::UnsafeCell::new(value))
+        }
+        pub(crate) fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
+            f(self.0.get())
+        }
+        pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+            f(self.0.get())
+        }
+    }
+
+    /// Parks the thread on its own futex word (std's parker) until unparked,
+    /// spuriously woken, or the deadline passes.
+    pub(crate) fn park_until(deadline: Option<Instant>) -> super::Parked {
+        match deadline {
+            None => std::thread::park(),
+            Some(deadline) => {
+                let now = Instant::now();
+                if now >= deadline {
+                    return super::Parked::DeadlinePassed;
+                }
+                std::thread::park_timeout(deadline - now);
+            }
+        }
+        super::Parked::Unparked
+    }
+
+    pub(crate) fn spin_hint() {
+        std::hint::spin_loop();
+    }
+}
+
+pub(crate) use imp::*;
+
+/// What a call to [`park_until`] observed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Parked {
+    /// Returned from the park (an unpark or a spurious wakeup).
+    Unparked,
+    /// The deadline has passed; the caller should withdraw.
+    DeadlinePassed,
+}
+
+/// Spins `SPINS` rounds while `busy` says the word is still taken; returns
+/// whether the word looked free before the budget ran out.
+pub(crate) fn spin_while(mut busy: impl FnMut() -> bool) -> bool {
+    for _ in 0..SPINS {
+        if !busy() {
+            return true;
+        }
+        spin_hint();
+    }
+    !busy()
+}
