@@ -1,0 +1,7 @@
+-- fib: naive recursive Fibonacci of 32 (calls and integer arithmetic).
+local function fib(n)
+  if n < 2 then return n end
+  return fib(n - 1) + fib(n - 2)
+end
+
+print(fib(32))

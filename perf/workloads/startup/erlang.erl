@@ -1,0 +1,5 @@
+%% startup: an empty program; measures VM boot and shutdown.
+-module(perf_startup).
+-export([main/0]).
+
+main() -> ok.

@@ -1,0 +1,4 @@
+// startup: an empty program; measures process start and exit.
+package main
+
+func main() {}

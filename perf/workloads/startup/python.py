@@ -1,0 +1,1 @@
+# startup: an empty program; measures interpreter start and exit.
