@@ -10,6 +10,7 @@
 mod bench;
 mod child;
 mod cli;
+mod compile;
 mod machine;
 mod peer;
 mod prepare;

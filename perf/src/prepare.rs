@@ -1,8 +1,8 @@
 //! Turns an implementation into a ready command line, or explains why not.
 //!
 //! Interpreted peers need their interpreter on PATH; Go and Erlang sources are
-//! compiled once into the workload's scratch directory (build time is not
-//! measured); `.cmd` files name a binary of the perf crate, or `spindle`.
+//! compiled once by compile.rs; `.cmd` files name a binary of the perf crate,
+//! or `spindle`.
 //! Invariant: a missing interpreter or compiler is a `Skipped` (one-line note,
 //! never a failure); a compile error or a missing binary is `Broken` (a row in
 //! the table, so a gap is visible).
@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::child::Launch;
-use crate::peer::{Implementation, Kind, ERLANG_PACKAGE, GO_PACKAGE};
+use crate::compile;
+use crate::peer::{Implementation, Kind};
 
 /// Where programs are found.
 #[derive(Debug, Clone)]
@@ -68,7 +69,7 @@ fn real_path(program: PathBuf, probe: &[&str]) -> PathBuf {
     }
 }
 
-fn is_executable(path: &Path) -> bool {
+pub(crate) fn is_executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
     path.metadata()
         .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
@@ -91,13 +92,13 @@ pub fn prepare(imp: &Implementation, tools: &Toolbox, scratch: &Path) -> Prepare
             }
             None => skipped(&imp.peer, interp.program, interp.package),
         },
-        Kind::Go => prepare_go(imp, tools, scratch),
-        Kind::Erlang => prepare_erlang(imp, tools, scratch),
+        Kind::Go => compile::go(imp, tools, scratch),
+        Kind::Erlang => compile::erlang(imp, tools, scratch),
         Kind::Cmd => prepare_cmd(imp, tools),
     }
 }
 
-fn skipped(peer: &str, program: &str, package: &str) -> Prepared {
+pub(crate) fn skipped(peer: &str, program: &str, package: &str) -> Prepared {
     Prepared::Skipped(format!(
         "skipped {peer}: `{program}` not found; apt-get install {package}"
     ))
@@ -108,105 +109,6 @@ fn not_built(note: String) -> Prepared {
         status: "NOT BUILT",
         note,
     }
-}
-
-fn io_failure(peer: &str, e: std::io::Error) -> Prepared {
-    Prepared::Broken {
-        status: "BUILD FAILED",
-        note: format!("{peer}: build failed: {e}"),
-    }
-}
-
-/// `None` if the compiler succeeded, else the `Broken` to report.
-fn build_failed(peer: &str, output: std::io::Result<std::process::Output>) -> Option<Prepared> {
-    let out = match output {
-        Ok(out) if out.status.success() => return None,
-        Ok(out) => out,
-        Err(e) => return Some(io_failure(peer, e)),
-    };
-    let text = String::from_utf8_lossy(&out.stderr);
-    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-    Some(Prepared::Broken {
-        status: "BUILD FAILED",
-        note: format!("{peer}: build failed: {} ({first})", out.status),
-    })
-}
-
-fn prepare_go(imp: &Implementation, tools: &Toolbox, scratch: &Path) -> Prepared {
-    let Some(go) = find_in_path("go", tools.path.as_ref()) else {
-        return skipped(&imp.peer, "go", GO_PACKAGE);
-    };
-    let binary = scratch.join(format!("{}-go", imp.peer));
-    let output = Command::new(go)
-        .arg("build")
-        .arg("-o")
-        .arg(&binary)
-        .arg(&imp.source)
-        .current_dir(scratch)
-        .output();
-    match build_failed(&imp.peer, output) {
-        Some(broken) => broken,
-        None => Prepared::Ready(Launch::new([binary])),
-    }
-}
-
-/// The module name declared by `-module(NAME).` in Erlang source.
-pub fn erlang_module(source: &str) -> Option<&str> {
-    source.lines().find_map(|line| {
-        let rest = line.trim().strip_prefix("-module(")?;
-        let name = rest.split(')').next()?.trim();
-        (!name.is_empty()).then_some(name)
-    })
-}
-
-fn prepare_erlang(imp: &Implementation, tools: &Toolbox, scratch: &Path) -> Prepared {
-    let (Some(erlc), Some(erl)) = (
-        find_in_path("erlc", tools.path.as_ref()),
-        find_in_path("erl", tools.path.as_ref()),
-    ) else {
-        return skipped(&imp.peer, "erl", ERLANG_PACKAGE);
-    };
-    let text = match std::fs::read_to_string(&imp.source) {
-        Ok(text) => text,
-        Err(e) => return io_failure(&imp.peer, e),
-    };
-    let Some(module) = erlang_module(&text) else {
-        return Prepared::Broken {
-            status: "BUILD FAILED",
-            note: format!("{}: no `-module(NAME).` line", imp.peer),
-        };
-    };
-    // erlc insists that the file name matches the module name.
-    let dir = scratch.join("erlang");
-    let copy = dir.join(format!("{module}.erl"));
-    let copied = std::fs::create_dir_all(&dir).and_then(|_| std::fs::write(&copy, &text));
-    if let Err(e) = copied {
-        return io_failure(&imp.peer, e);
-    }
-    let output = Command::new(erlc)
-        .arg("-o")
-        .arg(&dir)
-        .arg(&copy)
-        .current_dir(&dir)
-        .output();
-    if let Some(broken) = build_failed(&imp.peer, output) {
-        return broken;
-    }
-    let mut launch = Launch::new([erl.into_os_string()]);
-    launch.argv.extend(
-        ["-noshell", "+P", "2000000", "-pa"]
-            .into_iter()
-            .map(OsString::from),
-    );
-    launch.argv.push(dir.into_os_string());
-    launch
-        .argv
-        .extend(["-s", module, "main", "-s", "erlang", "halt"].map(OsString::from));
-    // A crashing module must not leave erl_crash.dump files around.
-    launch
-        .env
-        .push(("ERL_CRASH_DUMP_SECONDS".into(), "0".into()));
-    Prepared::Ready(launch)
 }
 
 /// Parses a `.cmd` file: the first line that is neither blank nor a `#`
@@ -397,12 +299,5 @@ mod tests {
         assert!(
             matches!(got, Prepared::Broken { status: "NOT BUILT", ref note } if note.contains("echo_missing"))
         );
-    }
-
-    #[test]
-    fn erlang_module_name_is_read_from_source() {
-        let src = "%% comment\n-module(perf_fib).\n-export([main/0]).\n";
-        assert_eq!(erlang_module(src), Some("perf_fib"));
-        assert_eq!(erlang_module("main() -> ok.\n"), None);
     }
 }
