@@ -3,7 +3,8 @@
 //!
 //! Flow: parse options, resolve workload names, build `spindle` (and the
 //! perf binaries if a workload has `.cmd` peers), print the header, run each
-//! workload (bench.rs), then print everything and write it to perf/results/.
+//! workload (bench.rs), printing each table as it is done, and finally write
+//! the whole report to perf/results/.
 //! Invariant: a missing or failing peer never makes the runner fail; only
 //! bad arguments, an unknown workload or an unwritable results dir do.
 
@@ -20,6 +21,7 @@ mod table;
 mod toolchain;
 mod verdict;
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -64,13 +66,16 @@ fn main() -> ExitCode {
 
     let now = results::Utc::now();
     let mut text = machine::header(&now.display(), &options, &tools, scratch.path());
+    print!("{text}");
     for (name, dir) in &workloads {
         let report = bench::run_workload(name, dir, &tools, &options, scratch.path());
-        text.push('\n');
-        text.push_str(&table::render(&report));
+        let section = format!("\n{}", table::render(&report));
+        // Each table is printed as soon as its workload is done.
+        print!("{section}");
+        let _ = std::io::stdout().flush();
+        text.push_str(&section);
     }
 
-    print!("{text}");
     match results::write(
         &toolchain::perf_dir().join("results"),
         &now.file_stem(),
