@@ -3,8 +3,8 @@
 //! Every atomic, `Arc`, cell, bucket lock and thread parker used by this crate
 //! comes from here. Under `--cfg loom` they are loom's, so the models in
 //! `loom-tests/` explore every interleaving of the real code; otherwise they
-//! are std's and parking_lot's. Constants shrink under loom: two wait-table
-//! buckets (so distinct keys collide) and no spinning (a spin loop only adds
+//! are std's and parking_lot's. Constants shrink under loom: one wait-table
+//! bucket (so distinct keys collide) and no spinning (a spin loop only adds
 //! states loom would have to explore).
 //!
 //! Invariant: no other module names `std::sync::atomic`, `std::sync::Arc`,
@@ -17,8 +17,10 @@ mod imp {
     pub(crate) use loom::sync::Arc;
     pub(crate) use loom::thread::{current as current_thread, Thread};
 
-    /// Wait-table buckets: two, so that the models see keys share a bucket.
-    pub(crate) const BUCKETS: usize = 2;
+    /// Wait-table buckets: one. Every key collides (the models see keys
+    /// share a bucket), and the bucket chosen cannot depend on where the
+    /// allocator put an object, which would make executions nondeterministic.
+    pub(crate) const BUCKETS: usize = 1;
     /// Spins before parking: none, spinning only multiplies loom's states.
     pub(crate) const SPINS: u32 = 0;
 
