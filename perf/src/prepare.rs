@@ -80,7 +80,7 @@ pub fn prepare(imp: &Implementation, tools: &Toolbox, scratch: &Path) -> Prepare
     match imp.kind {
         Kind::Spindle => match &tools.spindle {
             Ok(bin) => Prepared::Ready(Launch::new([bin.as_os_str(), imp.source.as_os_str()])),
-            Err(why) => not_built(why.clone()),
+            Err(why) => not_built(format!("{}: not built: {why}", imp.peer)),
         },
         Kind::Script(interp) => match find_in_path(interp.program, tools.path.as_ref()) {
             Some(program) => {
@@ -137,7 +137,7 @@ fn prepare_cmd(imp: &Implementation, tools: &Toolbox) -> Prepared {
     let program = if bin == "spindle" {
         match &tools.spindle {
             Ok(p) => p.clone(),
-            Err(why) => return not_built(why.clone()),
+            Err(why) => return not_built(format!("{}: spindle not built: {why}", imp.peer)),
         }
     } else {
         let p = tools.bin_dir.join(bin);
