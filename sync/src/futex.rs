@@ -18,8 +18,8 @@
 //!    decrement, unlock, return `Invalid`. `validate` may also adjust the
 //!    record's token (a semaphore takes permits here).
 //! 4. Push the record (WAITING) at the back of the FIFO; unlock.
-//! 5. Thread: park until the record reads WOKEN (Acquire); an unpark that
-//!    finds it still WAITING was spurious, park again. Task: return Pending;
+//! 5. Thread: park until the record reads WOKEN (Acquire); a return from
+//!    park that finds it still WAITING was spurious, park again. Task: return Pending;
 //!    a later poll that finds WOKEN returns `Woken`, otherwise it re-registers
 //!    the new waker under the lock.
 //! 6. Deadline passed (thread) or future dropped (task): lock the bucket. If
@@ -51,9 +51,7 @@ use std::collections::VecDeque;
 use std::task::Waker;
 use std::time::Instant;
 
-use crate::loom::{
-    current_thread, park_until, Arc, AtomicUsize, Ordering, Parked, SmallLock, Thread,
-};
+use crate::loom::{Arc, AtomicUsize, Ordering, Parked, Parker, SmallLock, Unparker};
 
 const WAITING: usize = 0;
 const WOKEN: usize = 1;
@@ -110,7 +108,7 @@ impl Waiter {
 
 /// How to wake the owner of a record.
 pub(crate) enum Unpark {
-    Thread(Thread),
+    Thread(Unparker),
     Task(Waker),
 }
 
@@ -204,16 +202,17 @@ impl WaitTable {
         deadline: Option<Instant>,
     ) -> (WaitResult, usize) {
         let bucket = self.bucket(key);
-        let waiter = match bucket.enqueue(key, token, validate, || Unpark::Thread(current_thread()))
-        {
-            Ok(waiter) => waiter,
-            Err(token) => return (WaitResult::Invalid, token),
-        };
+        let parker = Parker::new();
+        let waiter =
+            match bucket.enqueue(key, token, validate, || Unpark::Thread(parker.unparker())) {
+                Ok(waiter) => waiter,
+                Err(token) => return (WaitResult::Invalid, token),
+            };
         loop {
             if waiter.is_woken() {
                 return (WaitResult::Woken, waiter.token());
             }
-            if park_until(deadline) == Parked::DeadlinePassed {
+            if parker.park_until(deadline) == Parked::DeadlinePassed {
                 return match bucket.withdraw(&waiter) {
                     Some(token) => (WaitResult::TimedOut, token),
                     // A waker removed the record first: it set WOKEN under the

@@ -15,7 +15,6 @@ mod imp {
     pub(crate) use loom::cell::UnsafeCell;
     pub(crate) use loom::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
     pub(crate) use loom::sync::Arc;
-    pub(crate) use loom::thread::{current as current_thread, Thread};
 
     /// Wait-table buckets: one. Every key collides (the models see keys
     /// share a bucket), and the bucket chosen cannot depend on where the
@@ -37,16 +36,39 @@ mod imp {
         }
     }
 
-    /// Under loom there is no clock: a wait with a deadline parks not at all
-    /// and reports the deadline as passed, so the models explore the timeout
-    /// racing every other step of the protocol.
-    pub(crate) fn park_until(deadline: Option<std::time::Instant>) -> super::Parked {
-        match deadline {
-            None => {
-                loom::thread::park();
-                super::Parked::Unparked
+    /// A waiter's parker: under loom, one `Notify` per wait record rather
+    /// than the thread's own park token. loom treats an `unpark` as waking
+    /// the thread from *any* blocking operation (a join, a mutex), so a late
+    /// unpark from a waker would break the model; a `Notify` is only ever
+    /// waited on here. loom's `Notify` also wakes spuriously at will, so the
+    /// models explore spurious wakeups for free.
+    pub(crate) struct Parker(Arc<loom::sync::Notify>);
+    pub(crate) struct Unparker(Arc<loom::sync::Notify>);
+
+    impl Parker {
+        pub(crate) fn new() -> Self {
+            Parker(Arc::new(loom::sync::Notify::new()))
+        }
+        pub(crate) fn unparker(&self) -> Unparker {
+            Unparker(self.0.clone())
+        }
+        /// There is no clock under loom: with a deadline, the wait does not
+        /// park and reports the deadline as passed, so the models explore
+        /// the timeout racing every other step of the protocol.
+        pub(crate) fn park_until(&self, deadline: Option<std::time::Instant>) -> super::Parked {
+            match deadline {
+                None => {
+                    self.0.wait();
+                    super::Parked::Unparked
+                }
+                Some(_) => super::Parked::DeadlinePassed,
             }
-            Some(_) => super::Parked::DeadlinePassed,
+        }
+    }
+
+    impl Unparker {
+        pub(crate) fn unpark(self) {
+            self.0.notify();
         }
     }
 
@@ -59,7 +81,6 @@ mod imp {
 mod imp {
     pub(crate) use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
     pub(crate) use std::sync::Arc;
-    pub(crate) use std::thread::{current as current_thread, Thread};
     use std::time::Instant;
 
     /// Wait-table buckets of the global table (a power of two).
@@ -97,20 +118,39 @@ mod imp {
         }
     }
 
-    /// Parks the thread on its own futex word (std's parker) until unparked,
-    /// spuriously woken, or the deadline passes.
-    pub(crate) fn park_until(deadline: Option<Instant>) -> super::Parked {
-        match deadline {
-            None => std::thread::park(),
-            Some(deadline) => {
-                let now = Instant::now();
-                if now >= deadline {
-                    return super::Parked::DeadlinePassed;
-                }
-                std::thread::park_timeout(deadline - now);
-            }
+    /// A waiter's parker: the thread's own park token (on Linux, std parks
+    /// on a futex word per thread). Stale unparks are harmless: the waiter
+    /// re-checks its record after every return from `park`.
+    pub(crate) struct Parker(());
+    pub(crate) struct Unparker(std::thread::Thread);
+
+    impl Parker {
+        pub(crate) fn new() -> Self {
+            Parker(())
         }
-        super::Parked::Unparked
+        pub(crate) fn unparker(&self) -> Unparker {
+            Unparker(std::thread::current())
+        }
+        /// Parks until unparked, spuriously woken, or the deadline passes.
+        pub(crate) fn park_until(&self, deadline: Option<Instant>) -> super::Parked {
+            match deadline {
+                None => std::thread::park(),
+                Some(deadline) => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        return super::Parked::DeadlinePassed;
+                    }
+                    std::thread::park_timeout(deadline - now);
+                }
+            }
+            super::Parked::Unparked
+        }
+    }
+
+    impl Unparker {
+        pub(crate) fn unpark(self) {
+            self.0.unpark();
+        }
     }
 
     pub(crate) fn spin_hint() {
@@ -120,7 +160,7 @@ mod imp {
 
 pub(crate) use imp::*;
 
-/// What a call to [`park_until`] observed.
+/// What a call to `Parker::park_until` observed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Parked {
     /// Returned from the park (an unpark or a spurious wakeup).
