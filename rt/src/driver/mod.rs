@@ -1,0 +1,149 @@
+//! The per-worker I/O driver: io_uring when the kernel lets us, epoll
+//! otherwise, behind one small enum so the worker loop and the ops do not
+//! care which runs. Also the per-worker timer store.
+//!
+//! Invariant: a worker blocks only inside `Driver::park`.
+
+pub(crate) mod epoll;
+pub(crate) mod op;
+pub(crate) mod timer;
+pub(crate) mod uring;
+
+use std::io;
+use std::os::fd::RawFd;
+use std::sync::Arc;
+use std::task::Waker;
+use std::time::Duration;
+
+use io_uring::squeue;
+
+use self::op::{Interest, OpShared};
+pub use self::uring::RingFlags;
+
+/// Which I/O driver a runtime uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IoDriver {
+    /// Completion-based, one io_uring per worker.
+    Uring,
+    /// Readiness-based fallback, one epoll instance per worker.
+    Epoll,
+}
+
+impl IoDriver {
+    /// The driver named by `SPINDLE_IO` ("uring" or "epoll"), if set.
+    pub fn from_env() -> Option<IoDriver> {
+        match std::env::var("SPINDLE_IO").ok()?.as_str() {
+            "epoll" => Some(IoDriver::Epoll),
+            "uring" | "io_uring" => Some(IoDriver::Uring),
+            _ => None,
+        }
+    }
+}
+
+pub(crate) enum Driver {
+    Uring(Box<uring::Uring>),
+    Epoll(epoll::Epoll),
+}
+
+impl Driver {
+    /// Builds the driver on the worker thread; io_uring falls back to epoll
+    /// unless `strict`.
+    pub(crate) fn new(kind: IoDriver, eventfd: RawFd) -> io::Result<Driver> {
+        match kind {
+            IoDriver::Uring => match uring::Uring::new(eventfd) {
+                Ok(u) => Ok(Driver::Uring(Box::new(u))),
+                Err(_) => Ok(Driver::Epoll(epoll::Epoll::new(eventfd)?)),
+            },
+            IoDriver::Epoll => Ok(Driver::Epoll(epoll::Epoll::new(eventfd)?)),
+        }
+    }
+
+    pub(crate) fn kind(&self) -> IoDriver {
+        match self {
+            Driver::Uring(_) => IoDriver::Uring,
+            Driver::Epoll(_) => IoDriver::Epoll,
+        }
+    }
+
+    pub(crate) fn ring_fd(&self) -> Option<RawFd> {
+        match self {
+            Driver::Uring(u) => Some(u.ring_fd()),
+            Driver::Epoll(_) => None,
+        }
+    }
+
+    pub(crate) fn ring_flags(&self) -> Option<RingFlags> {
+        match self {
+            Driver::Uring(u) => Some(u.flags),
+            Driver::Epoll(_) => None,
+        }
+    }
+
+    pub(crate) fn submit_op(&mut self, entry: squeue::Entry, shared: &Arc<OpShared>) {
+        match self {
+            Driver::Uring(u) => u.submit_op(entry, shared),
+            Driver::Epoll(_) => unreachable!("epoll driver has no submission queue"),
+        }
+    }
+
+    pub(crate) fn cancel(&mut self, ud: u64) {
+        if let Driver::Uring(u) = self {
+            u.cancel(ud);
+        }
+    }
+
+    pub(crate) fn register(&mut self, fd: RawFd, interest: Interest, waker: &Waker) {
+        if let Driver::Epoll(e) = self {
+            e.register(fd, interest, waker);
+        }
+    }
+
+    pub(crate) fn deregister(&mut self, fd: RawFd) {
+        if let Driver::Epoll(e) = self {
+            e.deregister(fd);
+        }
+    }
+
+    /// MSG_RING doorbell to `target`; false when this driver cannot.
+    pub(crate) fn msg_ring(&mut self, target: RawFd) -> bool {
+        match self {
+            Driver::Uring(u) if u.flags.msg_ring => {
+                u.msg_ring(target);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Submits and reaps without blocking.
+    pub(crate) fn poll(&mut self, wakers: &mut Vec<Waker>) -> usize {
+        match self {
+            Driver::Uring(u) => u.poll(wakers),
+            Driver::Epoll(e) => e.park(Some(Duration::ZERO), wakers),
+        }
+    }
+
+    /// Blocks until I/O, a doorbell, or `timeout`.
+    pub(crate) fn park(&mut self, timeout: Option<Duration>, wakers: &mut Vec<Waker>) -> usize {
+        match self {
+            Driver::Uring(u) => u.park(timeout, wakers),
+            Driver::Epoll(e) => e.park(timeout, wakers),
+        }
+    }
+
+    /// (submitted, completed) op counts.
+    pub(crate) fn op_counts(&self) -> (u64, u64) {
+        match self {
+            Driver::Uring(u) => (u.submitted, u.completed),
+            Driver::Epoll(_) => (0, 0),
+        }
+    }
+
+    /// Shutdown: cancel and drain everything in flight.
+    pub(crate) fn drain(&mut self, wakers: &mut Vec<Waker>) {
+        match self {
+            Driver::Uring(u) => u.drain(wakers),
+            Driver::Epoll(e) => e.clear(),
+        }
+    }
+}

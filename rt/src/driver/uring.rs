@@ -1,0 +1,270 @@
+//! The per-worker io_uring: setup with the best flags the kernel accepts,
+//! submission of ops, reaping of completions, and parking.
+//!
+//! Invariants:
+//! - Only the worker thread that created the ring submits to it
+//!   (SINGLE_ISSUER), so ops dropped elsewhere reach it as remote cancels.
+//! - Every op SQE carries an `Arc<OpShared>` reference as user_data, released
+//!   at its final CQE; `inflight` counts those references, and the ring is
+//!   not closed while any is outstanding (shutdown cancels and drains).
+//! - A worker sleeps only here (`park`): one wait covers I/O, the next timer
+//!   (as the wait's timeout), MSG_RING doorbells from other workers and the
+//!   armed eventfd read that outside threads use as a doorbell.
+
+use std::io;
+use std::os::fd::{AsRawFd, RawFd};
+use std::sync::Arc;
+use std::task::Waker;
+use std::time::Duration;
+
+use io_uring::{cqueue, opcode, squeue, types, IoUring, Probe};
+
+use super::op::OpShared;
+
+/// user_data of CQEs to ignore (MSG_RING source side, cancels).
+const UD_IGNORE: u64 = 0;
+/// user_data of a doorbell delivered by MSG_RING.
+const UD_DOORBELL: u64 = 1;
+/// user_data of the armed eventfd read.
+const UD_EVENTFD: u64 = 2;
+/// `IORING_ENTER_GETEVENTS`: run deferred task work and post completions.
+const ENTER_GETEVENTS: u32 = 1;
+
+/// Which setup flags the kernel accepted for a ring.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RingFlags {
+    /// IORING_SETUP_SINGLE_ISSUER.
+    pub single_issuer: bool,
+    /// IORING_SETUP_DEFER_TASKRUN.
+    pub defer_taskrun: bool,
+    /// IORING_SETUP_COOP_TASKRUN.
+    pub coop_taskrun: bool,
+    /// IORING_SETUP_SUBMIT_ALL.
+    pub submit_all: bool,
+    /// MSG_RING is available for cross-core doorbells.
+    pub msg_ring: bool,
+    /// Multishot accept is available.
+    pub multishot_accept: bool,
+}
+
+pub(crate) struct Uring {
+    ring: IoUring,
+    eventfd: RawFd,
+    evbuf: Box<u64>,
+    eventfd_armed: bool,
+    pub(crate) flags: RingFlags,
+    inflight: usize,
+    pub(crate) submitted: u64,
+    pub(crate) completed: u64,
+    closing: bool,
+}
+
+fn build(flags: &RingFlags) -> io::Result<IoUring> {
+    let mut b = IoUring::builder();
+    b.setup_cqsize(4096).setup_clamp();
+    if flags.single_issuer {
+        b.setup_single_issuer();
+    }
+    if flags.defer_taskrun {
+        b.setup_defer_taskrun();
+    }
+    if flags.coop_taskrun {
+        b.setup_coop_taskrun();
+    }
+    if flags.submit_all {
+        b.setup_submit_all();
+    }
+    b.build(256)
+}
+
+impl Uring {
+    /// Sets up a ring on the calling (worker) thread, dropping flags the
+    /// kernel refuses (EINVAL) one at a time; other errors (EPERM, ENOSYS,
+    /// ENOMEM) mean io_uring is unusable here.
+    pub(crate) fn new(eventfd: RawFd) -> io::Result<Uring> {
+        let mut flags = RingFlags {
+            single_issuer: true,
+            defer_taskrun: true,
+            coop_taskrun: true,
+            submit_all: true,
+            ..Default::default()
+        };
+        let drops: [fn(&mut RingFlags); 4] = [
+            |f| f.coop_taskrun = false,
+            |f| f.defer_taskrun = false,
+            |f| f.single_issuer = false,
+            |f| f.submit_all = false,
+        ];
+        let mut next_drop = drops.iter();
+        let ring = loop {
+            match build(&flags) {
+                Ok(r) => break r,
+                Err(e) if e.raw_os_error() == Some(libc::EINVAL) => match next_drop.next() {
+                    Some(d) => d(&mut flags),
+                    None => return Err(e),
+                },
+                Err(e) => return Err(e),
+            }
+        };
+        let mut probe = Probe::new();
+        if ring.submitter().register_probe(&mut probe).is_ok() {
+            flags.msg_ring = probe.is_supported(opcode::MsgRingData::CODE);
+            // Multishot accept arrived in 5.19 with ASYNC_CANCEL2 / SOCKET.
+            flags.multishot_accept = probe.is_supported(opcode::Socket::CODE);
+        }
+        let mut u = Uring {
+            ring,
+            eventfd,
+            evbuf: Box::new(0),
+            eventfd_armed: false,
+            flags,
+            inflight: 0,
+            submitted: 0,
+            completed: 0,
+            closing: false,
+        };
+        u.arm_eventfd();
+        Ok(u)
+    }
+
+    pub(crate) fn ring_fd(&self) -> RawFd {
+        self.ring.as_raw_fd()
+    }
+
+    fn push(&mut self, entry: &squeue::Entry) {
+        loop {
+            // SAFETY: every entry pushed here points only at memory that
+            // stays valid until its CQE: op buffers live in an `OpShared`
+            // whose reference the entry's user_data carries (op protocol
+            // step 1), the eventfd buffer lives in `self.evbuf` until the
+            // ring is drained, and cancel/MSG_RING entries point at nothing.
+            if unsafe { self.ring.submission().push(entry) }.is_ok() {
+                return;
+            }
+            let _ = self.ring.submit();
+        }
+    }
+
+    fn arm_eventfd(&mut self) {
+        let buf: *mut u64 = &mut *self.evbuf;
+        let e = opcode::Read::new(types::Fd(self.eventfd), buf.cast(), 8)
+            .build()
+            .user_data(UD_EVENTFD);
+        self.push(&e);
+        self.eventfd_armed = true;
+    }
+
+    /// Op protocol step 1: queue `entry` carrying one reference to `shared`.
+    pub(crate) fn submit_op(&mut self, entry: squeue::Entry, shared: &Arc<OpShared>) {
+        let ud = Arc::into_raw(shared.clone()) as u64;
+        self.push(&entry.user_data(ud));
+        self.inflight += 1;
+        self.submitted += 1;
+    }
+
+    /// Asks the kernel to cancel the op whose user_data is `ud`.
+    pub(crate) fn cancel(&mut self, ud: u64) {
+        let e = opcode::AsyncCancel::new(ud).build().user_data(UD_IGNORE);
+        self.push(&e);
+    }
+
+    /// Rings another worker's doorbell through MSG_RING and submits at once.
+    pub(crate) fn msg_ring(&mut self, target_ring: RawFd) {
+        let e = opcode::MsgRingData::new(types::Fd(target_ring), 0, UD_DOORBELL, None)
+            .build()
+            .flags(squeue::Flags::SKIP_SUCCESS)
+            .user_data(UD_IGNORE);
+        self.push(&e);
+        let _ = self.ring.submit();
+    }
+
+    /// Submits queued SQEs and reaps completions without blocking.
+    pub(crate) fn poll(&mut self, wakers: &mut Vec<Waker>) -> usize {
+        self.enter(0, None);
+        self.reap(wakers)
+    }
+
+    /// Submits and waits for at least one completion or `timeout`.
+    pub(crate) fn park(&mut self, timeout: Option<Duration>, wakers: &mut Vec<Waker>) -> usize {
+        self.enter(1, timeout);
+        self.reap(wakers)
+    }
+
+    fn enter(&mut self, want: usize, timeout: Option<Duration>) {
+        let res = match (want, timeout) {
+            (0, _) => {
+                let len = self.ring.submission().len() as u32;
+                // SAFETY: a plain io_uring_enter with no extra argument.
+                unsafe {
+                    self.ring
+                        .submitter()
+                        .enter::<libc::sigset_t>(len, 0, ENTER_GETEVENTS, None)
+                }
+            }
+            (_, Some(t)) => {
+                let ts = types::Timespec::from(t);
+                let args = types::SubmitArgs::new().timespec(&ts);
+                self.ring.submitter().submit_with_args(want, &args)
+            }
+            (_, None) => self.ring.submit_and_wait(want),
+        };
+        if let Err(e) = res {
+            match e.raw_os_error() {
+                Some(libc::ETIME | libc::EINTR | libc::EBUSY | libc::EAGAIN) => {}
+                _ => panic!("io_uring_enter failed: {e}"),
+            }
+        }
+    }
+
+    fn reap(&mut self, wakers: &mut Vec<Waker>) -> usize {
+        let mut n = 0;
+        let mut rearm = false;
+        for cqe in self.ring.completion() {
+            n += 1;
+            match cqe.user_data() {
+                UD_IGNORE | UD_DOORBELL => {}
+                UD_EVENTFD => {
+                    self.eventfd_armed = false;
+                    rearm = true;
+                }
+                ud => {
+                    let more = cqueue::more(cqe.flags());
+                    let ptr = ud as *const OpShared;
+                    // SAFETY: user_data values other than the reserved ones
+                    // are `Arc::into_raw` pointers whose reference the ring
+                    // still holds (released below at the final CQE only).
+                    let shared = unsafe { &*ptr };
+                    if let Some(w) = shared.on_cqe(cqe.result(), cqe.flags(), more) {
+                        wakers.push(w);
+                    }
+                    if !more {
+                        self.inflight -= 1;
+                        self.completed += 1;
+                        // SAFETY: final CQE: take back the ring's reference.
+                        drop(unsafe { Arc::from_raw(ptr) });
+                    }
+                }
+            }
+        }
+        if rearm && !self.closing {
+            self.arm_eventfd();
+        }
+        n
+    }
+
+    /// Cancels everything in flight and waits until the kernel has returned
+    /// every op (and so every buffer); after this the ring can be closed.
+    pub(crate) fn drain(&mut self, wakers: &mut Vec<Waker>) {
+        self.closing = true;
+        while self.inflight > 0 || self.eventfd_armed {
+            let e = opcode::AsyncCancel2::new(types::CancelBuilder::any())
+                .build()
+                .user_data(UD_IGNORE);
+            self.push(&e);
+            self.enter(1, Some(Duration::from_millis(50)));
+            self.reap(wakers);
+            // Wakers of cancelled tasks do nothing useful at shutdown.
+            wakers.clear();
+        }
+    }
+}

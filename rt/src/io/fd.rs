@@ -1,0 +1,236 @@
+//! `IoFd`: an owned descriptor with completion-based read and write, the
+//! shared engine behind TcpStream, UnixStream, pipes, stdio and File.
+//!
+//! Every read/write runs as an `Op` that owns a heap buffer; data is copied
+//! between that buffer and the caller's slice, so a caller's future can be
+//! dropped at any point without the kernel ever touching freed memory. A
+//! small per-direction buffer cache makes the steady state allocation-free.
+//!
+//! Invariant: a cached buffer is only ever one the op handed back, i.e. no
+//! longer known to the kernel.
+
+use std::io;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+
+use parking_lot::Mutex;
+
+use super::buf_ops::{ReadBuf, WriteBuf};
+use crate::driver::op::Op;
+use crate::sched::context;
+
+/// How reads and writes on an fd are issued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FdKind {
+    /// recv/send; readiness-driven under epoll.
+    Socket,
+    /// read/write at the current position; readiness-driven under epoll.
+    Pipe,
+    /// read/write at explicit offsets; never waits for readiness.
+    File,
+}
+
+const MAX_IO: usize = 1 << 20;
+
+/// An fd plus its I/O engine.
+pub(crate) struct IoFd {
+    fd: OwnedFd,
+    kind: FdKind,
+    rbuf: Mutex<Option<Vec<u8>>>,
+    wbuf: Mutex<Option<Vec<u8>>>,
+}
+
+/// True when the current worker runs the epoll driver.
+pub(crate) fn on_epoll() -> bool {
+    context::with_worker(|w| w.is_some_and(|w| !w.driver_is_uring()))
+}
+
+impl IoFd {
+    pub(crate) fn new(fd: OwnedFd, kind: FdKind) -> IoFd {
+        IoFd {
+            fd,
+            kind,
+            rbuf: Mutex::new(None),
+            wbuf: Mutex::new(None),
+        }
+    }
+
+    pub(crate) fn raw(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
+
+    fn take_buf(slot: &Mutex<Option<Vec<u8>>>, cap: usize) -> Vec<u8> {
+        match slot.lock().take() {
+            Some(mut b) if b.capacity() >= cap => {
+                b.clear();
+                b
+            }
+            _ => Vec::with_capacity(cap),
+        }
+    }
+
+    fn read_op(&self, buf: Vec<u8>, offset: u64) -> Op<ReadBuf> {
+        Op::new(ReadBuf {
+            fd: self.raw(),
+            buf,
+            socket: self.kind == FdKind::Socket,
+            offset,
+            pollable: self.kind != FdKind::File,
+        })
+    }
+
+    fn write_op(&self, buf: Vec<u8>, offset: u64) -> Op<WriteBuf> {
+        Op::new(WriteBuf {
+            fd: self.raw(),
+            buf,
+            pos: 0,
+            socket: self.kind == FdKind::Socket,
+            offset,
+            pollable: self.kind != FdKind::File,
+        })
+    }
+
+    /// Reads into `dst` at `offset` (`u64::MAX`: current position).
+    pub(crate) async fn read_at(&self, dst: &mut [u8], offset: u64) -> io::Result<usize> {
+        if dst.is_empty() {
+            return Ok(0);
+        }
+        let buf = Self::take_buf(&self.rbuf, dst.len().min(MAX_IO));
+        let (res, mut buf) = self.read_op(buf, offset).await;
+        if let Ok(n) = res {
+            dst[..n].copy_from_slice(&buf[..n]);
+        }
+        buf.clear();
+        *self.rbuf.lock() = Some(buf);
+        res
+    }
+
+    /// Reads into the spare capacity of an owned buffer.
+    pub(crate) async fn read_owned_at(
+        &self,
+        buf: Vec<u8>,
+        offset: u64,
+    ) -> (io::Result<usize>, Vec<u8>) {
+        self.read_op(buf, offset).await
+    }
+
+    /// Writes from `src` at `offset` (`u64::MAX`: current position).
+    pub(crate) async fn write_at(&self, src: &[u8], offset: u64) -> io::Result<usize> {
+        if src.is_empty() {
+            return Ok(0);
+        }
+        let n = src.len().min(MAX_IO);
+        let mut buf = Self::take_buf(&self.wbuf, n);
+        buf.extend_from_slice(&src[..n]);
+        let (res, buf) = self.write_op(buf, offset).await;
+        *self.wbuf.lock() = Some(buf);
+        res
+    }
+
+    /// Writes all of an owned buffer, giving it back.
+    pub(crate) async fn write_all_owned(&self, mut buf: Vec<u8>) -> (io::Result<()>, Vec<u8>) {
+        let mut pos = 0;
+        while pos < buf.len() {
+            let op = Op::new(WriteBuf {
+                fd: self.raw(),
+                buf,
+                pos,
+                socket: self.kind == FdKind::Socket,
+                offset: u64::MAX,
+                pollable: self.kind != FdKind::File,
+            });
+            let (res, b) = op.await;
+            buf = b;
+            match res {
+                Ok(0) => {
+                    return (
+                        Err(io::Error::new(
+                            io::ErrorKind::WriteZero,
+                            "write_all: wrote zero bytes",
+                        )),
+                        buf,
+                    )
+                }
+                Ok(n) => pos += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return (Err(e), buf),
+            }
+        }
+        (Ok(()), buf)
+    }
+
+    pub(crate) async fn write_all(&self, mut src: &[u8]) -> io::Result<()> {
+        while !src.is_empty() {
+            match self.write_at(src, u64::MAX).await {
+                Ok(0) => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::WriteZero,
+                        "write_all: wrote zero bytes",
+                    ))
+                }
+                Ok(n) => src = &src[n..],
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn read_exact(&self, mut dst: &mut [u8]) -> io::Result<()> {
+        while !dst.is_empty() {
+            match self.read_at(dst, u64::MAX).await {
+                Ok(0) => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "read_exact: early end of stream",
+                    ))
+                }
+                Ok(n) => dst = &mut dst[n..],
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads until end of stream, appending to `out`.
+    pub(crate) async fn read_to_end(
+        &self,
+        out: &mut Vec<u8>,
+        mut offset: u64,
+    ) -> io::Result<usize> {
+        let start = out.len();
+        loop {
+            out.reserve(if out.capacity() - out.len() < 4096 {
+                16 * 1024
+            } else {
+                0
+            });
+            let buf = std::mem::take(out);
+            let (res, buf) = self.read_op(buf, offset).await;
+            *out = buf;
+            match res {
+                Ok(0) => return Ok(out.len() - start),
+                Ok(n) => {
+                    if offset != u64::MAX {
+                        offset += n as u64;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+impl Drop for IoFd {
+    fn drop(&mut self) {
+        let fd = self.raw();
+        context::with_worker(|w| {
+            if let Some(w) = w {
+                if let Ok(mut d) = w.driver.try_borrow_mut() {
+                    d.deregister(fd);
+                }
+            }
+        });
+    }
+}

@@ -1,0 +1,267 @@
+//! Thin, checked wrappers over the socket and fd syscalls the I/O types
+//! need outside the rings (socket setup, options, addresses), plus
+//! conversions between `SocketAddr` and `sockaddr_storage`. All libc
+//! `unsafe` of the I/O layer outside the drivers lives here.
+//!
+//! Invariant: every wrapper returns an `io::Error` naming the call that failed.
+
+use std::io;
+use std::mem::{size_of, MaybeUninit};
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+use std::os::fd::{FromRawFd, OwnedFd, RawFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+use crate::driver::op::op_error;
+
+fn check(name: &str, ret: libc::c_int) -> io::Result<libc::c_int> {
+    if ret < 0 {
+        return Err(op_error(name, io::Error::last_os_error()));
+    }
+    Ok(ret)
+}
+
+/// A socket address in the kernel's layout, with its length.
+#[derive(Clone, Copy)]
+pub(crate) struct RawAddr {
+    pub(crate) storage: libc::sockaddr_storage,
+    pub(crate) len: libc::socklen_t,
+}
+
+impl RawAddr {
+    pub(crate) fn empty() -> RawAddr {
+        // SAFETY: sockaddr_storage is plain old data; all-zero is valid.
+        let storage = unsafe { MaybeUninit::<libc::sockaddr_storage>::zeroed().assume_init() };
+        RawAddr {
+            storage,
+            len: size_of::<libc::sockaddr_storage>() as libc::socklen_t,
+        }
+    }
+
+    pub(crate) fn from_inet(addr: &SocketAddr) -> RawAddr {
+        let mut raw = RawAddr::empty();
+        match addr {
+            SocketAddr::V4(a) => {
+                let sin = libc::sockaddr_in {
+                    sin_family: libc::AF_INET as libc::sa_family_t,
+                    sin_port: a.port().to_be(),
+                    sin_addr: libc::in_addr {
+                        s_addr: u32::from_ne_bytes(a.ip().octets()),
+                    },
+                    sin_zero: [0; 8],
+                };
+                // SAFETY: sockaddr_storage is large and aligned enough for sockaddr_in.
+                unsafe {
+                    std::ptr::write(
+                        (&mut raw.storage as *mut libc::sockaddr_storage).cast(),
+                        sin,
+                    )
+                };
+                raw.len = size_of::<libc::sockaddr_in>() as libc::socklen_t;
+            }
+            SocketAddr::V6(a) => {
+                let sin6 = libc::sockaddr_in6 {
+                    sin6_family: libc::AF_INET6 as libc::sa_family_t,
+                    sin6_port: a.port().to_be(),
+                    sin6_flowinfo: a.flowinfo(),
+                    sin6_addr: libc::in6_addr {
+                        s6_addr: a.ip().octets(),
+                    },
+                    sin6_scope_id: a.scope_id(),
+                };
+                // SAFETY: sockaddr_storage is large and aligned enough for sockaddr_in6.
+                unsafe {
+                    std::ptr::write(
+                        (&mut raw.storage as *mut libc::sockaddr_storage).cast(),
+                        sin6,
+                    )
+                };
+                raw.len = size_of::<libc::sockaddr_in6>() as libc::socklen_t;
+            }
+        }
+        raw
+    }
+
+    pub(crate) fn from_path(path: &Path) -> io::Result<RawAddr> {
+        let mut raw = RawAddr::empty();
+        let bytes = path.as_os_str().as_bytes();
+        // SAFETY: sockaddr_storage is large and aligned enough for sockaddr_un.
+        let sun = unsafe {
+            &mut *(&mut raw.storage as *mut libc::sockaddr_storage).cast::<libc::sockaddr_un>()
+        };
+        if bytes.len() >= sun.sun_path.len() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "unix socket path too long",
+            ));
+        }
+        sun.sun_family = libc::AF_UNIX as libc::sa_family_t;
+        for (d, s) in sun.sun_path.iter_mut().zip(bytes) {
+            *d = *s as libc::c_char;
+        }
+        raw.len = (size_of::<libc::sa_family_t>() + bytes.len() + 1) as libc::socklen_t;
+        Ok(raw)
+    }
+
+    pub(crate) fn as_ptr(&self) -> *const libc::sockaddr {
+        (&self.storage as *const libc::sockaddr_storage).cast()
+    }
+
+    pub(crate) fn as_mut_ptr(&mut self) -> *mut libc::sockaddr {
+        (&mut self.storage as *mut libc::sockaddr_storage).cast()
+    }
+
+    pub(crate) fn socket_addr(self) -> io::Result<SocketAddr> {
+        match self.storage.ss_family as libc::c_int {
+            libc::AF_INET => {
+                // SAFETY: the family says the storage holds a sockaddr_in.
+                let sin = unsafe {
+                    &*(&self.storage as *const libc::sockaddr_storage).cast::<libc::sockaddr_in>()
+                };
+                let ip = Ipv4Addr::from(sin.sin_addr.s_addr.to_ne_bytes());
+                Ok(SocketAddr::V4(SocketAddrV4::new(
+                    ip,
+                    u16::from_be(sin.sin_port),
+                )))
+            }
+            libc::AF_INET6 => {
+                // SAFETY: the family says the storage holds a sockaddr_in6.
+                let s = unsafe {
+                    &*(&self.storage as *const libc::sockaddr_storage).cast::<libc::sockaddr_in6>()
+                };
+                let ip = Ipv6Addr::from(s.sin6_addr.s6_addr);
+                Ok(SocketAddr::V6(SocketAddrV6::new(
+                    ip,
+                    u16::from_be(s.sin6_port),
+                    s.sin6_flowinfo,
+                    s.sin6_scope_id,
+                )))
+            }
+            f => Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("unexpected address family {f}"),
+            )),
+        }
+    }
+}
+
+/// A new socket (close-on-exec; non-blocking when `nonblocking`).
+pub(crate) fn socket(
+    domain: libc::c_int,
+    ty: libc::c_int,
+    nonblocking: bool,
+) -> io::Result<OwnedFd> {
+    let flags = libc::SOCK_CLOEXEC | if nonblocking { libc::SOCK_NONBLOCK } else { 0 };
+    // SAFETY: plain syscall; the result is checked.
+    let fd = check("socket", unsafe { libc::socket(domain, ty | flags, 0) })?;
+    // SAFETY: `fd` is new and owned by nobody else.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+pub(crate) fn bind(fd: RawFd, addr: &RawAddr) -> io::Result<()> {
+    // SAFETY: `addr` points to `addr.len` valid bytes.
+    check("bind", unsafe { libc::bind(fd, addr.as_ptr(), addr.len) }).map(drop)
+}
+
+pub(crate) fn listen(fd: RawFd, backlog: i32) -> io::Result<()> {
+    // SAFETY: plain syscall.
+    check("listen", unsafe { libc::listen(fd, backlog) }).map(drop)
+}
+
+pub(crate) fn set_opt(
+    fd: RawFd,
+    level: libc::c_int,
+    name: libc::c_int,
+    value: libc::c_int,
+    what: &str,
+) -> io::Result<()> {
+    // SAFETY: passing a pointer to a live c_int and its size.
+    let r = unsafe {
+        libc::setsockopt(
+            fd,
+            level,
+            name,
+            (&value as *const libc::c_int).cast(),
+            size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    check(what, r).map(drop)
+}
+
+pub(crate) fn get_opt(
+    fd: RawFd,
+    level: libc::c_int,
+    name: libc::c_int,
+    what: &str,
+) -> io::Result<libc::c_int> {
+    let mut value: libc::c_int = 0;
+    let mut len = size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: passing a pointer to a live c_int and its size.
+    let r = unsafe {
+        libc::getsockopt(
+            fd,
+            level,
+            name,
+            (&mut value as *mut libc::c_int).cast(),
+            &mut len,
+        )
+    };
+    check(what, r).map(|_| value)
+}
+
+pub(crate) fn local_addr(fd: RawFd) -> io::Result<RawAddr> {
+    let mut a = RawAddr::empty();
+    // SAFETY: `a` has room for any address and `len` says how much.
+    check("getsockname", unsafe {
+        libc::getsockname(fd, a.as_mut_ptr(), &mut a.len)
+    })?;
+    Ok(a)
+}
+
+pub(crate) fn peer_addr(fd: RawFd) -> io::Result<RawAddr> {
+    let mut a = RawAddr::empty();
+    // SAFETY: as in `local_addr`.
+    check("getpeername", unsafe {
+        libc::getpeername(fd, a.as_mut_ptr(), &mut a.len)
+    })?;
+    Ok(a)
+}
+
+pub(crate) fn set_nonblocking(fd: RawFd, on: bool) -> io::Result<()> {
+    // SAFETY: plain fcntl calls on an fd the caller owns.
+    let flags = check("fcntl(F_GETFL)", unsafe { libc::fcntl(fd, libc::F_GETFL) })?;
+    let next = if on {
+        flags | libc::O_NONBLOCK
+    } else {
+        flags & !libc::O_NONBLOCK
+    };
+    // SAFETY: as above.
+    check("fcntl(F_SETFL)", unsafe {
+        libc::fcntl(fd, libc::F_SETFL, next)
+    })
+    .map(drop)
+}
+
+/// A pipe: (read end, write end), close-on-exec.
+pub(crate) fn pipe(nonblocking: bool) -> io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0; 2];
+    let flags = libc::O_CLOEXEC | if nonblocking { libc::O_NONBLOCK } else { 0 };
+    // SAFETY: `fds` has room for the two descriptors.
+    check("pipe2", unsafe { libc::pipe2(fds.as_mut_ptr(), flags) })?;
+    // SAFETY: both fds are new and owned by nobody else.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+/// Wraps a raw result (`>= 0` or `-1` with errno) of a direct syscall.
+pub(crate) fn cvt(ret: isize) -> io::Result<i32> {
+    if ret < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(ret as i32)
+}
+
+/// Takes ownership of an fd returned by a completed op.
+pub(crate) fn owned(fd: i32) -> OwnedFd {
+    // SAFETY: the op returned a fresh descriptor nobody else owns.
+    unsafe { OwnedFd::from_raw_fd(fd) }
+}

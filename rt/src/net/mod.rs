@@ -1,0 +1,12 @@
+//! Networking: TCP, UDP and Unix-domain sockets on the completion-based
+//! ops, plus name resolution on the blocking pool.
+
+mod resolve;
+mod tcp;
+mod udp;
+mod unix;
+
+pub use resolve::lookup_host;
+pub use tcp::{TcpListener, TcpStream};
+pub use udp::UdpSocket;
+pub use unix::{UnixListener, UnixStream};

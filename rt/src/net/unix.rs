@@ -1,0 +1,122 @@
+//! Unix-domain stream sockets: `UnixListener` and `UnixStream`, on the same
+//! ops as TCP (accept, connect, recv/send).
+//!
+//! Invariant: as for TCP, blocking-mode under io_uring, O_NONBLOCK under epoll.
+
+use std::io;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::path::Path;
+
+use crate::driver::op::Op;
+use crate::io::fd::{on_epoll, FdKind, IoFd};
+use crate::io::sock_ops::{Accept, Connect, Shutdown};
+use crate::io::sys::{self, RawAddr};
+
+/// A Unix-domain socket listening for connections.
+pub struct UnixListener {
+    io: IoFd,
+}
+
+impl UnixListener {
+    /// Binds to `path` (which must not exist) and listens.
+    pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixListener> {
+        let fd = sys::socket(libc::AF_UNIX, libc::SOCK_STREAM, on_epoll())?;
+        sys::bind(fd.as_raw_fd(), &RawAddr::from_path(path.as_ref())?)?;
+        sys::listen(fd.as_raw_fd(), 1024)?;
+        Ok(UnixListener {
+            io: IoFd::new(fd, FdKind::Socket),
+        })
+    }
+
+    /// Accepts one connection.
+    pub async fn accept(&self) -> io::Result<UnixStream> {
+        let flags = if on_epoll() { libc::SOCK_NONBLOCK } else { 0 };
+        let (fd, _) = Op::new(Accept {
+            fd: self.io.raw(),
+            addr: RawAddr::empty(),
+            flags,
+        })
+        .await?;
+        Ok(UnixStream::from_fd(fd))
+    }
+}
+
+/// A connected Unix-domain stream socket.
+pub struct UnixStream {
+    io: IoFd,
+}
+
+impl UnixStream {
+    fn from_fd(fd: OwnedFd) -> UnixStream {
+        UnixStream {
+            io: IoFd::new(fd, FdKind::Socket),
+        }
+    }
+
+    /// Connects to the socket at `path`.
+    pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
+        let addr = RawAddr::from_path(path.as_ref())?;
+        let fd = sys::socket(libc::AF_UNIX, libc::SOCK_STREAM, on_epoll())?;
+        Op::new(Connect {
+            fd: fd.as_raw_fd(),
+            addr,
+            started: false,
+        })
+        .await?;
+        Ok(UnixStream::from_fd(fd))
+    }
+
+    /// A connected pair.
+    pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
+        let mut fds = [0; 2];
+        let ty = libc::SOCK_STREAM
+            | libc::SOCK_CLOEXEC
+            | if on_epoll() { libc::SOCK_NONBLOCK } else { 0 };
+        // SAFETY: `fds` has room for both descriptors.
+        if unsafe { libc::socketpair(libc::AF_UNIX, ty, 0, fds.as_mut_ptr()) } < 0 {
+            return Err(crate::driver::op::op_error(
+                "socketpair",
+                io::Error::last_os_error(),
+            ));
+        }
+        Ok((
+            UnixStream::from_fd(sys::owned(fds[0])),
+            UnixStream::from_fd(sys::owned(fds[1])),
+        ))
+    }
+
+    /// Reads some bytes; `Ok(0)` at end of stream.
+    pub async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io.read_at(buf, u64::MAX).await
+    }
+
+    /// Fills `buf` completely.
+    pub async fn read_exact(&self, buf: &mut [u8]) -> io::Result<()> {
+        self.io.read_exact(buf).await
+    }
+
+    /// Writes some bytes.
+    pub async fn write(&self, buf: &[u8]) -> io::Result<usize> {
+        self.io.write_at(buf, u64::MAX).await
+    }
+
+    /// Writes all of `buf`.
+    pub async fn write_all(&self, buf: &[u8]) -> io::Result<()> {
+        self.io.write_all(buf).await
+    }
+
+    /// Shuts down the write side.
+    pub async fn shutdown_write(&self) -> io::Result<()> {
+        Op::new(Shutdown {
+            fd: self.io.raw(),
+            how: libc::SHUT_WR,
+        })
+        .await
+    }
+}
+
+impl AsRawFd for UnixStream {
+    fn as_raw_fd(&self) -> RawFd {
+        self.io.raw()
+    }
+}

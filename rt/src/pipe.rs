@@ -1,0 +1,163 @@
+//! Anonymous pipes and the standard streams, on the same fd engine as
+//! sockets (read/write ops; readiness under epoll).
+//!
+//! Invariant: pipe ends are O_NONBLOCK exactly when the creating worker
+//! runs epoll. The standard streams are duplicated (closing a handle never
+//! closes fd 0/1/2); under epoll stdin reads go to the blocking pool, since
+//! making a shared terminal non-blocking would affect other processes.
+
+use std::io;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+
+use crate::io::fd::{on_epoll, FdKind, IoFd};
+use crate::io::sys;
+
+/// Creates a pipe: (reader, writer).
+pub fn pipe() -> io::Result<(PipeReader, PipeWriter)> {
+    let (r, w) = sys::pipe(on_epoll())?;
+    Ok((PipeReader::from_fd(r), PipeWriter::from_fd(w)))
+}
+
+/// The read end of a pipe.
+pub struct PipeReader {
+    io: IoFd,
+}
+
+/// The write end of a pipe. Dropping it signals end of stream.
+pub struct PipeWriter {
+    io: IoFd,
+}
+
+impl PipeReader {
+    /// Wraps an owned read end (made non-blocking under epoll).
+    pub fn from_fd(fd: OwnedFd) -> PipeReader {
+        if on_epoll() {
+            let _ = sys::set_nonblocking(fd.as_raw_fd(), true);
+        }
+        PipeReader {
+            io: IoFd::new(fd, FdKind::Pipe),
+        }
+    }
+
+    /// Reads some bytes; `Ok(0)` at end of stream.
+    pub async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.io.read_at(buf, u64::MAX).await
+    }
+
+    /// Fills `buf` completely.
+    pub async fn read_exact(&self, buf: &mut [u8]) -> io::Result<()> {
+        self.io.read_exact(buf).await
+    }
+
+    /// Reads until end of stream.
+    pub async fn read_to_end(&self, out: &mut Vec<u8>) -> io::Result<usize> {
+        self.io.read_to_end(out, u64::MAX).await
+    }
+}
+
+impl PipeWriter {
+    /// Wraps an owned write end (made non-blocking under epoll).
+    pub fn from_fd(fd: OwnedFd) -> PipeWriter {
+        if on_epoll() {
+            let _ = sys::set_nonblocking(fd.as_raw_fd(), true);
+        }
+        PipeWriter {
+            io: IoFd::new(fd, FdKind::Pipe),
+        }
+    }
+
+    /// Writes some bytes.
+    pub async fn write(&self, buf: &[u8]) -> io::Result<usize> {
+        self.io.write_at(buf, u64::MAX).await
+    }
+
+    /// Writes all of `buf`.
+    pub async fn write_all(&self, buf: &[u8]) -> io::Result<()> {
+        self.io.write_all(buf).await
+    }
+}
+
+impl AsRawFd for PipeReader {
+    fn as_raw_fd(&self) -> RawFd {
+        self.io.raw()
+    }
+}
+
+impl AsRawFd for PipeWriter {
+    fn as_raw_fd(&self) -> RawFd {
+        self.io.raw()
+    }
+}
+
+fn dup(fd: RawFd, what: &str) -> io::Result<OwnedFd> {
+    // SAFETY: plain syscall; the result is checked before use.
+    let new = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3) };
+    if new < 0 {
+        return Err(crate::driver::op::op_error(
+            what,
+            io::Error::last_os_error(),
+        ));
+    }
+    Ok(sys::owned(new))
+}
+
+/// The process's standard input.
+pub struct Stdin {
+    io: IoFd,
+}
+
+/// Standard input (a duplicate of fd 0).
+pub fn stdin() -> io::Result<Stdin> {
+    Ok(Stdin {
+        io: IoFd::new(dup(0, "stdin")?, FdKind::Pipe),
+    })
+}
+
+impl Stdin {
+    /// Reads some bytes; `Ok(0)` at end of input.
+    pub async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        if !on_epoll() {
+            return self.io.read_at(buf, u64::MAX).await;
+        }
+        let fd = dup(self.io.raw(), "stdin")?;
+        let cap = buf.len();
+        let data = crate::runtime::spawn_blocking(move || {
+            let mut v = vec![0u8; cap];
+            // SAFETY: reading at most `cap` bytes into a live buffer of that size.
+            let n = unsafe { libc::read(fd.as_raw_fd(), v.as_mut_ptr().cast(), cap) };
+            sys::cvt(n).map(|n| {
+                v.truncate(n as usize);
+                v
+            })
+        })
+        .await??;
+        buf[..data.len()].copy_from_slice(&data);
+        Ok(data.len())
+    }
+}
+
+/// Standard output or error.
+pub struct StdStream {
+    io: IoFd,
+}
+
+/// Standard output (a duplicate of fd 1).
+pub fn stdout() -> io::Result<StdStream> {
+    Ok(StdStream {
+        io: IoFd::new(dup(1, "stdout")?, FdKind::File),
+    })
+}
+
+/// Standard error (a duplicate of fd 2).
+pub fn stderr() -> io::Result<StdStream> {
+    Ok(StdStream {
+        io: IoFd::new(dup(2, "stderr")?, FdKind::File),
+    })
+}
+
+impl StdStream {
+    /// Writes all of `buf`.
+    pub async fn write_all(&self, buf: &[u8]) -> io::Result<()> {
+        self.io.write_all(buf).await
+    }
+}

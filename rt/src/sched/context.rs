@@ -1,0 +1,74 @@
+//! The current worker: thread-local access to the state a worker thread owns
+//! (its local queue, LIFO slot, driver and timers), so spawn, wakes, ops and
+//! timers issued by a task reach the worker that runs it.
+//!
+//! Invariant: the slot is set for exactly the lifetime of a worker's loop
+//! and shutdown; the driver is borrowed only briefly and never across a
+//! call into task code (wakers are collected, then woken after release).
+
+use std::cell::{Cell, RefCell};
+use std::os::fd::RawFd;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::task::Waker;
+
+use crossbeam_deque::Worker;
+use io_uring::squeue;
+
+use super::shared::{Remote, Shared};
+use crate::driver::op::{Interest, OpShared};
+use crate::driver::timer::TimerStore;
+use crate::driver::Driver;
+use crate::task::raw::Task;
+
+/// What one worker thread owns.
+pub(crate) struct WorkerCtx {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) index: usize,
+    pub(crate) remote: Arc<Remote>,
+    pub(crate) local: Worker<Task>,
+    pub(crate) lifo: Cell<Option<Task>>,
+    pub(crate) driver: RefCell<Driver>,
+    pub(crate) timers: Arc<TimerStore>,
+}
+
+thread_local! {
+    static CURRENT: RefCell<Option<Rc<WorkerCtx>>> = const { RefCell::new(None) };
+}
+
+pub(crate) fn set(cx: Option<Rc<WorkerCtx>>) {
+    CURRENT.with(|c| *c.borrow_mut() = cx);
+}
+
+/// Runs `f` with the current worker, if this thread is one.
+pub(crate) fn with_worker<R>(f: impl FnOnce(Option<&WorkerCtx>) -> R) -> R {
+    CURRENT.with(|c| f(c.borrow().as_deref()))
+}
+
+impl WorkerCtx {
+    pub(crate) fn driver_is_uring(&self) -> bool {
+        matches!(*self.driver.borrow(), Driver::Uring(_))
+    }
+
+    pub(crate) fn submit(&self, entry: squeue::Entry, shared: &Arc<OpShared>) {
+        self.driver.borrow_mut().submit_op(entry, shared);
+    }
+
+    pub(crate) fn register_readiness(&self, fd: RawFd, interest: Interest, waker: &Waker) {
+        self.driver.borrow_mut().register(fd, interest, waker);
+    }
+
+    /// Pushes `task` on the local queue and lets an idle worker know.
+    pub(crate) fn push_local(&self, task: Task) {
+        self.local.push(task);
+        self.shared.notify_parked();
+    }
+
+    /// A wake on this worker: the task takes the LIFO slot; the one it
+    /// displaces goes to the local queue where thieves can see it.
+    pub(crate) fn schedule_lifo(&self, task: Task) {
+        if let Some(prev) = self.lifo.replace(Some(task)) {
+            self.push_local(prev);
+        }
+    }
+}

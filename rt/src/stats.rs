@@ -1,0 +1,115 @@
+//! Runtime statistics: per-worker counters written by their worker (and,
+//! for unparks, by whoever rings its doorbell), readable from Rust at any
+//! time; plus process-wide gauges of live ops and pending timers that tests
+//! use to prove cancellation leaks nothing.
+//!
+//! These counters take part in no protocol, so they are plain std atomics
+//! with Relaxed ordering (and std statics: loom's atomics cannot be static).
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::OnceLock;
+
+use crate::driver::{IoDriver, RingFlags};
+
+/// Ops whose buffers are still owned by the runtime (in flight or parked
+/// after a cancel), across all runtimes of the process.
+pub(crate) static LIVE_OPS: AtomicUsize = AtomicUsize::new(0);
+/// Pending timer entries across all runtimes of the process.
+pub(crate) static LIVE_TIMERS: AtomicUsize = AtomicUsize::new(0);
+
+/// Number of I/O operations whose buffers the runtime still holds.
+pub fn live_ops() -> usize {
+    LIVE_OPS.load(Ordering::Relaxed)
+}
+
+/// Number of pending timers.
+pub fn live_timers() -> usize {
+    LIVE_TIMERS.load(Ordering::Relaxed)
+}
+
+#[derive(Default)]
+pub(crate) struct WorkerCounters {
+    pub(crate) polled: AtomicU64,
+    pub(crate) steal_attempts: AtomicU64,
+    pub(crate) steal_successes: AtomicU64,
+    pub(crate) stolen_tasks: AtomicU64,
+    pub(crate) injector_pulls: AtomicU64,
+    pub(crate) parks: AtomicU64,
+    pub(crate) unparks: AtomicU64,
+    pub(crate) ops_submitted: AtomicU64,
+    pub(crate) ops_completed: AtomicU64,
+    pub(crate) driver: OnceLock<(IoDriver, Option<RingFlags>)>,
+}
+
+/// Adds one to a counter only its worker writes.
+pub(crate) fn bump(c: &AtomicU64) {
+    c.store(c.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+}
+
+/// A snapshot of one worker's counters.
+#[derive(Debug, Clone)]
+pub struct WorkerStats {
+    /// Task polls run.
+    pub polled: u64,
+    /// Times this worker looked at another worker's queue.
+    pub steal_attempts: u64,
+    /// Steals that brought back at least one task.
+    pub steal_successes: u64,
+    /// Tasks moved here by those steals.
+    pub stolen_tasks: u64,
+    /// Tasks taken from the global injector.
+    pub injector_pulls: u64,
+    /// Times the worker parked in its driver.
+    pub parks: u64,
+    /// Doorbells rung for this worker by others.
+    pub unparks: u64,
+    /// io_uring ops submitted.
+    pub ops_submitted: u64,
+    /// io_uring ops completed (final CQE).
+    pub ops_completed: u64,
+    /// The driver this worker runs.
+    pub driver: Option<IoDriver>,
+    /// io_uring setup flags that took (None under epoll).
+    pub ring_flags: Option<RingFlags>,
+}
+
+impl WorkerCounters {
+    pub(crate) fn snapshot(&self) -> WorkerStats {
+        let l = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        let d = self.driver.get();
+        WorkerStats {
+            polled: l(&self.polled),
+            steal_attempts: l(&self.steal_attempts),
+            steal_successes: l(&self.steal_successes),
+            stolen_tasks: l(&self.stolen_tasks),
+            injector_pulls: l(&self.injector_pulls),
+            parks: l(&self.parks),
+            unparks: l(&self.unparks),
+            ops_submitted: l(&self.ops_submitted),
+            ops_completed: l(&self.ops_completed),
+            driver: d.map(|d| d.0),
+            ring_flags: d.and_then(|d| d.1),
+        }
+    }
+}
+
+/// A snapshot of a runtime's counters.
+#[derive(Debug, Clone)]
+pub struct RuntimeStats {
+    /// One entry per worker, by index.
+    pub workers: Vec<WorkerStats>,
+    /// Tasks alive (spawned and not complete).
+    pub live_tasks: usize,
+}
+
+impl RuntimeStats {
+    /// Sum of `f` over all workers.
+    pub fn total(&self, f: impl Fn(&WorkerStats) -> u64) -> u64 {
+        self.workers.iter().map(f).sum()
+    }
+
+    /// The driver the workers run.
+    pub fn driver(&self) -> Option<IoDriver> {
+        self.workers.first().and_then(|w| w.driver)
+    }
+}

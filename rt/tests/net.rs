@@ -1,0 +1,139 @@
+//! Sockets on 127.0.0.1 under both drivers: echo with 200 concurrent
+//! clients, TCP options and addresses, UDP, Unix sockets, DNS.
+
+mod drivers;
+
+use std::time::Duration;
+
+use spindle_rt::net::{lookup_host, TcpListener, TcpStream, UdpSocket, UnixListener, UnixStream};
+use spindle_rt::{spawn, Runtime};
+
+per_driver!(echo_200_clients, 2, |rt: Runtime| {
+    let total = rt.block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = spawn(async move {
+            for _ in 0..200 {
+                let (s, _) = listener.accept().await.unwrap();
+                spawn(async move {
+                    let mut buf = [0u8; 1024];
+                    loop {
+                        let n = s.read(&mut buf).await.unwrap();
+                        if n == 0 {
+                            break;
+                        }
+                        s.write_all(&buf[..n]).await.unwrap();
+                    }
+                });
+            }
+        });
+        let clients: Vec<_> = (0..200u32)
+            .map(|i| {
+                spawn(async move {
+                    let s = TcpStream::connect(addr).await.unwrap();
+                    s.set_nodelay(true).unwrap();
+                    let mut sum = 0usize;
+                    for round in 0..5u32 {
+                        let msg = format!("client {i} round {round}");
+                        s.write_all(msg.as_bytes()).await.unwrap();
+                        let mut back = vec![0u8; msg.len()];
+                        s.read_exact(&mut back).await.unwrap();
+                        assert_eq!(back, msg.as_bytes());
+                        sum += back.len();
+                    }
+                    s.shutdown(std::net::Shutdown::Write).await.unwrap();
+                    let mut rest = Vec::new();
+                    assert_eq!(s.read_to_end(&mut rest).await.unwrap(), 0);
+                    sum
+                })
+            })
+            .collect();
+        let mut total = 0;
+        for c in clients {
+            total += c.await.unwrap();
+        }
+        server.await.unwrap();
+        total
+    });
+    let expect: usize = (0..200u32)
+        .flat_map(|i| (0..5u32).map(move |r| format!("client {i} round {r}").len()))
+        .sum();
+    assert_eq!(total, expect);
+});
+
+per_driver!(tcp_options_and_addresses, 2, |rt: Runtime| {
+    rt.block_on(async {
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        let c = spawn(async move { TcpStream::connect(addr).await.unwrap() });
+        let (s, peer) = l.accept().await.unwrap();
+        let c = c.await.unwrap();
+        assert_eq!(c.peer_addr().unwrap(), addr);
+        assert_eq!(c.local_addr().unwrap(), peer);
+        c.set_nodelay(true).unwrap();
+        assert!(c.nodelay().unwrap());
+        drop(s);
+        let mut buf = [0u8; 8];
+        assert_eq!(c.read(&mut buf).await.unwrap(), 0, "peer closed");
+    });
+});
+
+per_driver!(connect_refused_names_the_op, 1, |rt: Runtime| {
+    rt.block_on(async {
+        // Bind then drop a listener to get a port nobody listens on.
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        drop(l);
+        let e = TcpStream::connect(addr).await.unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::ConnectionRefused);
+        assert!(e.to_string().starts_with("connect"), "{e}");
+    });
+});
+
+per_driver!(udp_round_trip, 2, |rt: Runtime| {
+    rt.block_on(async {
+        let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let b_addr = b.local_addr().unwrap();
+        let recv = spawn(async move {
+            let mut buf = [0u8; 64];
+            let (n, from) = b.recv_from(&mut buf).await.unwrap();
+            (buf[..n].to_vec(), from)
+        });
+        spindle_rt::time::sleep(Duration::from_millis(5)).await;
+        a.send_to(b"datagram", b_addr).await.unwrap();
+        let (data, from) = recv.await.unwrap();
+        assert_eq!(data, b"datagram");
+        assert_eq!(from, a.local_addr().unwrap());
+    });
+});
+
+per_driver!(unix_stream_echo, 2, |rt: Runtime| {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sock");
+    rt.block_on(async move {
+        let l = UnixListener::bind(&path).unwrap();
+        let srv = spawn(async move {
+            let s = l.accept().await.unwrap();
+            let mut buf = [0u8; 5];
+            s.read_exact(&mut buf).await.unwrap();
+            s.write_all(&buf).await.unwrap();
+        });
+        let c = UnixStream::connect(&path).await.unwrap();
+        c.write_all(b"hello").await.unwrap();
+        let mut back = [0u8; 5];
+        c.read_exact(&mut back).await.unwrap();
+        assert_eq!(&back, b"hello");
+        srv.await.unwrap();
+        let (x, y) = UnixStream::pair().unwrap();
+        x.write_all(b"pair").await.unwrap();
+        let mut b4 = [0u8; 4];
+        y.read_exact(&mut b4).await.unwrap();
+        assert_eq!(&b4, b"pair");
+    });
+});
+
+per_driver!(dns_lookup_on_blocking_pool, 1, |rt: Runtime| {
+    let addrs = rt.block_on(async { lookup_host(("localhost", 80)).await.unwrap() });
+    assert!(addrs.iter().any(|a| a.ip().is_loopback()), "{addrs:?}");
+});

@@ -1,0 +1,169 @@
+//! Task and scheduler behaviour across workers: many spawns, ping-pong,
+//! stealing around a CPU-bound task, wakes from outside threads, panics,
+//! aborts, yield, and shutdown.
+
+mod drivers;
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use spindle_rt::{spawn, yield_now, Runtime};
+
+per_driver!(hundred_thousand_tasks_join, 2, |rt: Runtime| {
+    let sum = rt.block_on(async {
+        let handles: Vec<_> = (0..100_000u64).map(|i| spawn(async move { i })).collect();
+        let mut sum = 0;
+        for h in handles {
+            sum += h.await.unwrap();
+        }
+        sum
+    });
+    assert_eq!(sum, (0..100_000u64).sum::<u64>());
+    assert_eq!(rt.stats().live_tasks, 0);
+});
+
+per_driver!(spawn_from_outside, 2, |rt: Runtime| {
+    let handles: Vec<_> = (0..1000u32)
+        .map(|i| rt.spawn(async move { i * 2 }))
+        .collect();
+    let total = rt.block_on(async move {
+        let mut t = 0;
+        for h in handles {
+            t += h.await.unwrap();
+        }
+        t
+    });
+    assert_eq!(total, (0..1000u32).map(|i| i * 2).sum::<u32>());
+    assert!(rt.stats().total(|w| w.injector_pulls) > 0);
+});
+
+per_driver!(ping_pong_between_workers, 2, |rt: Runtime| {
+    rt.block_on(async {
+        let (a_tx, a_rx) = std::sync::mpsc::channel::<u32>();
+        let (b_tx, b_rx) = std::sync::mpsc::channel::<u32>();
+        let a_rx = Arc::new(std::sync::Mutex::new(a_rx));
+        let b_rx = Arc::new(std::sync::Mutex::new(b_rx));
+        // Two tasks bounce a counter through channels, each hop a spawned task.
+        let mut n = 0;
+        for _ in 0..2000 {
+            let tx = a_tx.clone();
+            spawn(async move { tx.send(n + 1).unwrap() }).await.unwrap();
+            n = a_rx.lock().unwrap().recv().unwrap();
+            let tx = b_tx.clone();
+            spawn(async move { tx.send(n + 1).unwrap() }).await.unwrap();
+            n = b_rx.lock().unwrap().recv().unwrap();
+        }
+        assert_eq!(n, 4000);
+    });
+});
+
+per_driver!(panic_becomes_join_error, 2, |rt: Runtime| {
+    let out = rt.block_on(async {
+        let h = spawn(async { panic!("boom") });
+        let err: spindle_rt::JoinError = h.await.unwrap_err();
+        assert!(err.is_panic());
+        assert!(err.to_string().contains("boom"));
+        // The worker survived: more tasks run.
+        spawn(async { 7 }).await.unwrap()
+    });
+    assert_eq!(out, 7);
+});
+
+per_driver!(abort_cancels_pending_task, 2, |rt: Runtime| {
+    rt.block_on(async {
+        let h = spawn(async {
+            spindle_rt::time::sleep(Duration::from_secs(3600)).await;
+            1
+        });
+        yield_now().await;
+        h.abort();
+        let e = h.await.unwrap_err();
+        assert!(e.is_cancelled());
+    });
+    assert_eq!(rt.stats().live_tasks, 0);
+});
+
+per_driver!(cpu_bound_task_does_not_block_queue, 2, |rt: Runtime| {
+    let stop = Arc::new(AtomicBool::new(false));
+    let done = Arc::new(AtomicUsize::new(0));
+    let (s, d) = (stop.clone(), done.clone());
+    rt.block_on(async move {
+        // Spawned from inside one task: all land on this worker's queue,
+        // then this task spins without yielding until they all ran, which
+        // only another worker (by stealing) can make happen.
+        for _ in 0..64 {
+            let d = d.clone();
+            spawn(async move {
+                d.fetch_add(1, Ordering::SeqCst);
+            });
+        }
+        while d.load(Ordering::SeqCst) < 64 {
+            std::hint::spin_loop();
+        }
+        s.store(true, Ordering::SeqCst);
+    });
+    assert!(stop.load(Ordering::SeqCst));
+    assert_eq!(done.load(Ordering::SeqCst), 64);
+    let st = rt.stats();
+    assert!(st.total(|w| w.steal_successes) >= 1, "{st:?}");
+});
+
+per_driver!(wake_from_non_worker_thread, 2, |rt: Runtime| {
+    let got = rt.block_on(async {
+        let (tx, rx) = std::sync::mpsc::channel::<std::task::Waker>();
+        let flag = Arc::new(AtomicBool::new(false));
+        let f2 = flag.clone();
+        let th = std::thread::spawn(move || {
+            let w = rx.recv().unwrap();
+            std::thread::sleep(Duration::from_millis(20));
+            f2.store(true, Ordering::SeqCst);
+            w.wake();
+        });
+        let mut tx = Some(tx);
+        std::future::poll_fn(|cx| {
+            if flag.load(Ordering::SeqCst) {
+                return std::task::Poll::Ready(());
+            }
+            if let Some(tx) = tx.take() {
+                tx.send(cx.waker().clone()).unwrap();
+            }
+            std::task::Poll::Pending
+        })
+        .await;
+        th.join().unwrap();
+        true
+    });
+    assert!(got);
+});
+
+per_driver!(yield_now_lets_others_run, 1, |rt: Runtime| {
+    rt.block_on(async {
+        let flag = Arc::new(AtomicBool::new(false));
+        let f = flag.clone();
+        spawn(async move { f.store(true, Ordering::SeqCst) });
+        while !flag.load(Ordering::SeqCst) {
+            yield_now().await;
+        }
+    });
+});
+
+per_driver!(spawn_blocking_runs_on_pool, 2, |rt: Runtime| {
+    let name = rt.block_on(async {
+        spindle_rt::spawn_blocking(|| std::thread::current().name().map(str::to_owned))
+            .await
+            .unwrap()
+    });
+    assert_eq!(name.as_deref(), Some("spindle-blocking"));
+});
+
+#[test]
+fn stats_show_driver_and_flags() {
+    let rt = Runtime::builder().workers(2).build().unwrap();
+    let st = rt.stats();
+    assert_eq!(st.workers.len(), 2);
+    if rt.io_driver() == spindle_rt::IoDriver::Uring {
+        let f = st.workers[0].ring_flags.expect("ring flags recorded");
+        assert!(f.single_issuer, "{f:?}");
+    }
+}
