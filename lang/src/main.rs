@@ -1,6 +1,120 @@
-//! The `spindle` command.
+//! The `spindle` command: runs a file (then its `main`, if any) or an
+//! expression on a spindle-rt worker thread.
+//!
+//! Exit status: 0 on success, 1 on an uncaught error (message with
+//! file:line and a stack trace on stderr), 2 on a usage error.
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-fn main() {}
+use spindle_lang::{Isolate, Program, Value};
+use std::io::Write;
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: spindle [options] FILE [args...]
+       spindle [options] -e EXPR
+
+options:
+  -e EXPR        evaluate EXPR and exit
+  --workers N    number of worker threads (default: available parallelism)
+  -h, --help     show this help
+  -v, --version  show the version
+";
+
+enum Source {
+    File(String),
+    Expr(String),
+}
+
+fn main() -> ExitCode {
+    let mut args = std::env::args().skip(1);
+    let mut source = None;
+    let mut workers = None;
+    let mut rest = Vec::new();
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "-h" | "--help" => {
+                print!("{}", USAGE);
+                return ExitCode::SUCCESS;
+            }
+            "-v" | "--version" => {
+                println!("spindle {}", env!("CARGO_PKG_VERSION"));
+                return ExitCode::SUCCESS;
+            }
+            "-e" => match args.next() {
+                Some(e) => source = Some(Source::Expr(e)),
+                None => return usage("-e needs an expression"),
+            },
+            "--workers" => match args.next().and_then(|n| n.parse().ok()) {
+                Some(n) => workers = Some(n),
+                None => return usage("--workers needs a number"),
+            },
+            _ if source.is_none() && !a.starts_with('-') => source = Some(Source::File(a)),
+            _ if source.is_some() => rest.push(a),
+            _ => return usage(&format!("unknown option {}", a)),
+        }
+    }
+    let Some(source) = source else {
+        return usage("no program given (the REPL is not implemented yet)");
+    };
+    let (src, path) = match source {
+        Source::Expr(e) => (e.into_bytes(), "eval".to_string()),
+        Source::File(p) => match std::fs::read(&p) {
+            Ok(b) => (b, p),
+            Err(e) => {
+                eprintln!("spindle: cannot read {}: {}", p, e);
+                return ExitCode::from(1);
+            }
+        },
+    };
+    let mut builder = spindle_rt::Runtime::builder();
+    if let Some(n) = workers {
+        builder = builder.workers(n);
+    }
+    let rt = match builder.build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("spindle: cannot start runtime: {}", e);
+            return ExitCode::from(1);
+        }
+    };
+    let result = rt.block_on(async move {
+        let iso = Isolate::new();
+        let (mut iso, r) = Program::new(iso, src, &path).await;
+        match r {
+            Ok(_) => run_main(&mut iso, &rest),
+            Err(e) => Err(e),
+        }
+    });
+    let _ = std::io::stdout().flush();
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(report) => {
+            eprint!("{}", report);
+            if !report.ends_with('\n') {
+                eprintln!();
+            }
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Calls `main` with the script arguments if the program defined one.
+fn run_main(iso: &mut Isolate, rest: &[String]) -> Result<(), String> {
+    let main = iso
+        .eval_str("(get (dyn 'main) :value)")
+        .unwrap_or(Value::Nil);
+    if !matches!(main, Value::Closure(_)) {
+        return Ok(());
+    }
+    let args: Vec<Value> = rest.iter().map(|a| iso.str(a)).collect();
+    iso.roots.extend_from_slice(&args);
+    let r = iso.call(main, &args);
+    iso.roots.clear();
+    r.map(|_| ()).map_err(|(e, f)| iso.error_report(e, f))
+}
+
+fn usage(msg: &str) -> ExitCode {
+    eprintln!("spindle: {}\n{}", msg, USAGE);
+    ExitCode::from(2)
+}

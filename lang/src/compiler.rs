@@ -1,0 +1,681 @@
+//! The compiler: macro expansion and code generation from forms to register
+//! bytecode, one top-level form (a "thunk") at a time.
+//!
+//! Invariants:
+//! - Macros are expanded as they are met, by running the macro function in
+//!   the VM (the full language is available at expansion time).
+//! - The GC does not collect while compiling (`Heap::inhibit`), so the forms
+//!   and constants held here in Rust stay valid.
+//! - `compile(form, dst, tail)` leaves the value of `form` in register `dst`;
+//!   when `tail` is set it instead returns it from the function (tail calls
+//!   become `TailCall`). Every temporary it allocates is above `dst`.
+//! - Global `def`s are resolved at compile time and inlined as constants, as
+//!   Janet does; global `var`s go through a one-element array.
+
+mod destructure;
+mod quasi;
+pub mod scope;
+mod specials;
+
+use crate::bytecode::{CaptureSrc, Op};
+use crate::isolate::{Intrinsic, Isolate};
+use crate::value::{Ref, Sym, Value};
+use scope::{FnState, LocalKind};
+use std::sync::Arc;
+
+/// Deepest nesting of forms the compiler accepts.
+pub const MAX_DEPTH: usize = 200;
+
+/// A compile error with its position.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompileError {
+    pub line: u32,
+    pub col: u32,
+    pub msg: String,
+    /// The error was raised by a macro (payload kept as text).
+    pub from_macro: bool,
+}
+
+pub type CResult<T> = Result<T, CompileError>;
+
+/// What a symbol names.
+#[derive(Clone, Copy, Debug)]
+pub enum Resolved {
+    Local(u16, LocalKind),
+    Capture(u16, bool),
+    SelfFn,
+    Const(Value),
+    Ref(Value),
+    Macro(Value),
+}
+
+/// Compiles forms for one isolate.
+pub struct Compiler<'i> {
+    pub iso: &'i mut Isolate,
+    pub fns: Vec<FnState>,
+    pub source: Arc<str>,
+    pub env: Ref,
+    depth: usize,
+}
+
+/// Compiles `form` into a zero-argument closure that evaluates it in `env`.
+pub fn compile_thunk(iso: &mut Isolate, form: Value, env: Ref, source: Arc<str>) -> CResult<Value> {
+    iso.heap.inhibit += 1;
+    let mut c = Compiler {
+        iso,
+        fns: Vec::new(),
+        source,
+        env,
+        depth: 0,
+    };
+    let r = c.thunk(form);
+    c.iso.heap.inhibit -= 1;
+    r
+}
+
+impl<'i> Compiler<'i> {
+    fn thunk(&mut self, form: Value) -> CResult<Value> {
+        let mut fs = FnState {
+            top_level: true,
+            ..FnState::default()
+        };
+        fs.proto.name = Some("_thunk".into());
+        fs.proto.source = self.source.clone();
+        if let Value::Tuple(r) = form {
+            let t = self.iso.heap.tuples.get(r);
+            fs.pos = (t.line, t.col);
+        }
+        self.fns.push(fs);
+        self.f().push_scope();
+        let dst = self.f().alloc();
+        // No tail call at top level: keeps the thunk's frame in traces.
+        self.compile(form, dst, false)?;
+        self.f().emit(Op::Ret(dst));
+        let fs = self.fns.pop().expect("thunk state");
+        let pid = self.iso.add_proto(fs.proto);
+        Ok(self.iso.heap.closure(pid, Box::new([])))
+    }
+
+    /// The function being compiled.
+    pub fn f(&mut self) -> &mut FnState {
+        self.fns.last_mut().expect("no function")
+    }
+
+    /// An error at the current position.
+    pub fn err<T>(&self, msg: impl Into<String>) -> CResult<T> {
+        let (line, col) = self.fns.last().map_or((0, 0), |f| f.pos);
+        Err(CompileError {
+            line,
+            col,
+            msg: msg.into(),
+            from_macro: false,
+        })
+    }
+
+    /// Text of a symbol.
+    pub fn name(&self, s: Sym) -> String {
+        self.iso.heap.syms.text(s).into_owned()
+    }
+
+    /// Elements of a tuple (copied out of the heap).
+    pub fn tuple_items(&self, r: Ref) -> Vec<Value> {
+        self.iso.heap.tuples.get(r).items.to_vec()
+    }
+
+    /// Compiles `form` into `dst` (or returns it, in tail position).
+    pub fn compile(&mut self, form: Value, dst: u16, tail: bool) -> CResult<()> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            self.depth -= 1;
+            return self.err("form nested too deeply (or a macro expands forever)");
+        }
+        let r = self.compile_inner(form, dst, tail);
+        self.depth -= 1;
+        r
+    }
+
+    fn compile_inner(&mut self, form: Value, dst: u16, tail: bool) -> CResult<()> {
+        match form {
+            Value::Symbol(s) => {
+                self.symbol(s, dst)?;
+            }
+            Value::Tuple(r) => {
+                let (items, line, col, bracket) = {
+                    let t = self.iso.heap.tuples.get(r);
+                    (t.items.to_vec(), t.line, t.col, t.bracket)
+                };
+                let saved = self.f().pos;
+                if line > 0 {
+                    self.f().pos = (line, col);
+                }
+                let res = if bracket {
+                    self.constructor(&items, dst, 1)
+                } else if items.is_empty() {
+                    self.load_const(form, dst);
+                    Ok(())
+                } else {
+                    let r = self.call_form(&items, dst, tail);
+                    self.f().pos = saved;
+                    return r;
+                };
+                self.f().pos = saved;
+                res?;
+            }
+            Value::Array(r) => {
+                let items = self.iso.heap.arrays.get(r).clone();
+                self.constructor(&items, dst, 2)?;
+            }
+            Value::Struct(r) | Value::Table(r) => {
+                let table = matches!(form, Value::Table(_));
+                let pairs: Vec<Value> = {
+                    let t = if table {
+                        self.iso.heap.tables.get(r)
+                    } else {
+                        self.iso.heap.structs.get(r)
+                    };
+                    t.iter().flat_map(|(k, v)| [k, v]).collect()
+                };
+                self.constructor(&pairs, dst, if table { 4 } else { 3 })?;
+            }
+            Value::Buffer(_) => {
+                self.load_const(form, dst);
+                self.f().emit(Op::Convert(dst, dst, 5));
+            }
+            _ => self.load_const(form, dst),
+        }
+        if tail {
+            self.f().emit(Op::Ret(dst));
+        }
+        Ok(())
+    }
+
+    /// Loads a constant value into `dst`.
+    pub fn load_const(&mut self, v: Value, dst: u16) {
+        let op = match v {
+            Value::Nil => Op::Nil(dst),
+            Value::Bool(b) => Op::Bool(dst, b),
+            Value::Num(n)
+                if n.fract() == 0.0 && n.abs() < 1e9 && !(n == 0.0 && n.is_sign_negative()) =>
+            {
+                Op::Int(dst, n as i32)
+            }
+            _ => {
+                let k = self.f().constant(v);
+                Op::Const(dst, k)
+            }
+        };
+        self.f().emit(op);
+    }
+
+    /// Compiles `form` into some register: a local's own register when it is
+    /// one, else a new temporary.
+    pub fn expr_any(&mut self, form: Value) -> CResult<u16> {
+        if let Value::Symbol(s) = form {
+            if let Some(Resolved::Local(r, _)) = self.resolve(s) {
+                return Ok(r);
+            }
+        }
+        let t = self.f().alloc();
+        self.compile(form, t, false)?;
+        Ok(t)
+    }
+
+    /// Compiles `form` for its effects only.
+    pub fn statement(&mut self, form: Value) -> CResult<()> {
+        let mark = self.f().free;
+        let t = self.f().alloc();
+        self.compile(form, t, false)?;
+        let bound = self
+            .fns
+            .last()
+            .is_some_and(|f| f.scopes.iter().any(|s| s.locals.iter().any(|l| l.reg == t)));
+        if !bound {
+            self.f().drop_dead_move(t);
+        }
+        self.reset(mark);
+        Ok(())
+    }
+
+    /// Releases temporaries down to `mark`, keeping every bound local.
+    pub fn reset(&mut self, mark: u16) {
+        let floor = self.scope_floor();
+        self.f().free = mark.max(floor);
+    }
+
+    /// Lowest register a temporary reset may go back to (locals stay).
+    pub fn scope_floor(&self) -> u16 {
+        let f = self.fns.last().expect("fn");
+        f.scopes
+            .iter()
+            .flat_map(|s| s.locals.iter().map(|l| l.reg + 1))
+            .max()
+            .unwrap_or(0)
+            .max(f.scopes.last().map_or(0, |s| s.base))
+    }
+
+    fn symbol(&mut self, s: Sym, dst: u16) -> CResult<()> {
+        match self.resolve(s) {
+            Some(Resolved::Local(r, _)) => {
+                if r != dst {
+                    self.f().emit(Op::Move(dst, r));
+                }
+            }
+            Some(Resolved::Capture(i, false)) => {
+                self.f().emit(Op::Capture(dst, i));
+            }
+            Some(Resolved::Capture(i, true)) => {
+                self.f().emit(Op::UpGet(dst, i));
+            }
+            Some(Resolved::SelfFn) => {
+                self.f().emit(Op::SelfFn(dst));
+            }
+            Some(Resolved::Const(v)) => self.load_const(v, dst),
+            Some(Resolved::Ref(arr)) => {
+                let k = self.f().constant(arr);
+                self.f().emit(Op::RefGet(dst, k));
+            }
+            Some(Resolved::Macro(m)) => self.load_const(m, dst),
+            None => return self.err(format!("unknown symbol {}", self.name(s))),
+        }
+        Ok(())
+    }
+
+    /// Resolves a symbol in the current function, adding captures as needed.
+    pub fn resolve(&mut self, s: Sym) -> Option<Resolved> {
+        let fi = self.fns.len() - 1;
+        self.resolve_in(fi, s)
+    }
+
+    fn resolve_in(&mut self, fi: usize, s: Sym) -> Option<Resolved> {
+        if let Some((_, l)) = self.fns[fi].find_local(s) {
+            return Some(Resolved::Local(l.reg, l.kind));
+        }
+        if self.fns[fi].self_sym == Some(s) {
+            return Some(Resolved::SelfFn);
+        }
+        if let Some(i) = self.fns[fi].capture_names.iter().position(|c| c.sym == s) {
+            return Some(Resolved::Capture(
+                i as u16,
+                self.fns[fi].capture_names[i].upval,
+            ));
+        }
+        if fi == 0 {
+            return self.resolve_global(s);
+        }
+        let outer = self.resolve_in(fi - 1, s)?;
+        Some(match outer {
+            Resolved::Local(r, LocalKind::Def) => Resolved::Capture(
+                self.fns[fi].add_capture(s, CaptureSrc::Reg(r), false),
+                false,
+            ),
+            Resolved::Local(r, LocalKind::Var) => {
+                let (si, _) = self.fns[fi - 1].find_local(s).expect("local just found");
+                self.fns[fi - 1].scopes[si].captured = true;
+                self.fns[fi - 1].proto.has_upvals = true;
+                Resolved::Capture(
+                    self.fns[fi].add_capture(s, CaptureSrc::RegUpval(r), true),
+                    true,
+                )
+            }
+            Resolved::Capture(i, up) => {
+                Resolved::Capture(self.fns[fi].add_capture(s, CaptureSrc::Capture(i), up), up)
+            }
+            Resolved::SelfFn => Resolved::Capture(
+                self.fns[fi].add_capture(s, CaptureSrc::SelfFn, false),
+                false,
+            ),
+            other => other,
+        })
+    }
+
+    fn resolve_global(&mut self, s: Sym) -> Option<Resolved> {
+        let entry = self.iso.env_lookup(self.env, Value::Symbol(s))?;
+        let heap = &mut self.iso.heap;
+        let k_macro = heap.keyword("macro");
+        let k_ref = heap.keyword("ref");
+        let k_value = heap.keyword("value");
+        let get = |iso: &Isolate, k: Value| iso.get_plain(entry, k);
+        if get(self.iso, k_macro).truthy() {
+            return Some(Resolved::Macro(get(self.iso, k_value)));
+        }
+        let r = get(self.iso, k_ref);
+        if matches!(r, Value::Array(_)) {
+            return Some(Resolved::Ref(r));
+        }
+        Some(Resolved::Const(get(self.iso, k_value)))
+    }
+
+    /// True if `s` is bound as a local or capture anywhere up the function chain.
+    fn is_lexical(&self, s: Sym) -> bool {
+        self.fns.iter().any(|f| {
+            f.find_local(s).is_some()
+                || f.self_sym == Some(s)
+                || f.capture_names.iter().any(|c| c.sym == s)
+        })
+    }
+
+    fn call_form(&mut self, items: &[Value], dst: u16, tail: bool) -> CResult<()> {
+        let head = items[0];
+        if let Value::Symbol(s) = head {
+            if !self.is_lexical(s) {
+                let name = self.iso.heap.syms.name(s).to_vec();
+                if let Some(r) = self.special(&name, items, dst, tail) {
+                    return r;
+                }
+                match self.resolve_global(s) {
+                    Some(Resolved::Macro(m)) => {
+                        let form = self.expand(m, &items[1..])?;
+                        return self.compile(form, dst, tail);
+                    }
+                    Some(Resolved::Const(Value::Native(i))) => {
+                        if let Some(ins) = self.iso.natives[i as usize].intrinsic {
+                            if self.intrinsic(ins, &items[1..], dst)? {
+                                if tail {
+                                    self.f().emit(Op::Ret(dst));
+                                }
+                                return Ok(());
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        if let Value::Native(i) = head {
+            if let Some(ins) = self.iso.natives[i as usize].intrinsic {
+                if self.intrinsic(ins, &items[1..], dst)? {
+                    if tail {
+                        self.f().emit(Op::Ret(dst));
+                    }
+                    return Ok(());
+                }
+            }
+        }
+        self.call(items, dst, tail)
+    }
+
+    /// Runs macro `m` on `args` and returns its expansion.
+    pub fn expand(&mut self, m: Value, args: &[Value]) -> CResult<Value> {
+        match self.iso.call(m, args) {
+            Ok(v) => Ok(v),
+            Err(e) => {
+                let msg = self.iso.describe_error(e);
+                let mut err = self.err::<()>(format!("(macro) {}", msg)).unwrap_err();
+                err.from_macro = true;
+                Err(err)
+            }
+        }
+    }
+
+    /// True if `v` is `(splice x)`.
+    pub fn is_splice(&self, v: Value) -> Option<Value> {
+        if let Value::Tuple(r) = v {
+            let t = self.iso.heap.tuples.get(r);
+            if t.items.len() == 2 && !t.bracket {
+                if let Value::Symbol(s) = t.items[0] {
+                    if self.iso.heap.syms.name(s) == b"splice" {
+                        return Some(t.items[1]);
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    fn call(&mut self, items: &[Value], dst: u16, tail: bool) -> CResult<()> {
+        let has_splice = items[1..].iter().any(|v| self.is_splice(*v).is_some());
+        let mark = self.f().free;
+        if has_splice {
+            let base = self.f().alloc_n(2);
+            self.compile(items[0], base, false)?;
+            self.build_array(&items[1..], base + 1)?;
+            self.f().emit(if tail {
+                Op::TailCallSplat(base)
+            } else {
+                Op::CallSplat(base)
+            });
+            if tail {
+                // Reached only when the callee was a native: return its result.
+                self.f().emit(Op::Ret(base));
+            } else if base != dst {
+                self.f().emit(Op::Move(dst, base));
+            }
+            self.reset(mark);
+            return Ok(());
+        }
+        let argc = items.len() - 1;
+        if argc > u16::MAX as usize - 2 {
+            return self.err("too many arguments");
+        }
+        let base = self.f().alloc_n(1 + argc as u16);
+        for (i, v) in items.iter().enumerate() {
+            self.compile(*v, base + i as u16, false)?;
+        }
+        self.f().emit(if tail {
+            Op::TailCall(base, argc as u16)
+        } else {
+            Op::Call(base, argc as u16)
+        });
+        if tail {
+            // Reached only when the callee was a native: return its result.
+            self.f().emit(Op::Ret(base));
+        } else if base != dst {
+            self.f().emit(Op::Move(dst, base));
+        }
+        self.reset(mark);
+        Ok(())
+    }
+
+    /// Builds a fresh array in `arr` from forms that may contain `(splice x)`.
+    pub fn build_array(&mut self, forms: &[Value], arr: u16) -> CResult<()> {
+        self.f().emit(Op::MkArray(arr, arr, 0));
+        for v in forms {
+            let mark = self.f().free;
+            if let Some(inner) = self.is_splice(*v) {
+                let t = self.expr_any(inner)?;
+                self.f().emit(Op::PushAll(arr, t));
+            } else {
+                let t = self.expr_any(*v)?;
+                self.f().emit(Op::Push(arr, t));
+            }
+            self.reset(mark);
+        }
+        Ok(())
+    }
+
+    /// Builds a data structure: kind 1 bracket tuple, 2 array, 3 struct, 4 table.
+    fn constructor(&mut self, items: &[Value], dst: u16, kind: u16) -> CResult<()> {
+        if items.iter().any(|v| self.is_splice(*v).is_some()) {
+            let mark = self.f().free;
+            let arr = self.f().alloc();
+            self.build_array(items, arr)?;
+            let conv = match kind {
+                1 => 1,
+                2 => 6,
+                3 => 2,
+                _ => 3,
+            };
+            self.f().emit(Op::Convert(dst, arr, conv));
+            self.reset(mark);
+            return Ok(());
+        }
+        let mark = self.f().free;
+        let n = items.len() as u16;
+        let start = self.f().alloc_n(n);
+        for (i, v) in items.iter().enumerate() {
+            self.compile(*v, start + i as u16, false)?;
+        }
+        self.f().emit(match kind {
+            1 => Op::MkBracket(dst, start, n),
+            2 => Op::MkArray(dst, start, n),
+            3 => Op::MkStruct(dst, start, n),
+            _ => Op::MkTable(dst, start, n),
+        });
+        self.reset(mark);
+        Ok(())
+    }
+
+    /// Compiles an intrinsic call; false if the shape does not fit (then it is a plain call).
+    fn intrinsic(&mut self, ins: Intrinsic, args: &[Value], dst: u16) -> CResult<bool> {
+        if args.iter().any(|v| self.is_splice(*v).is_some()) {
+            return Ok(false);
+        }
+        let mark = self.f().free;
+        let small = |v: Value| match v {
+            Value::Num(n) if n.fract() == 0.0 && n.abs() < 30000.0 => Some(n as i16),
+            _ => None,
+        };
+        match (ins, args.len()) {
+            (Intrinsic::Add | Intrinsic::Sub | Intrinsic::Mul | Intrinsic::Div, 0) => {
+                let unit = if matches!(ins, Intrinsic::Add | Intrinsic::Sub) {
+                    0
+                } else {
+                    1
+                };
+                self.f().emit(Op::Int(dst, unit));
+            }
+            (Intrinsic::Add | Intrinsic::Mul, 1) => {
+                let a = self.expr_any(args[0])?;
+                let unit = self.f().alloc();
+                self.f()
+                    .emit(Op::Int(unit, if ins == Intrinsic::Add { 0 } else { 1 }));
+                self.f().emit(if ins == Intrinsic::Add {
+                    Op::Add(dst, unit, a)
+                } else {
+                    Op::Mul(dst, unit, a)
+                });
+            }
+            (Intrinsic::Sub | Intrinsic::Div, 1) => {
+                let a = self.expr_any(args[0])?;
+                let unit = self.f().alloc();
+                self.f()
+                    .emit(Op::Int(unit, if ins == Intrinsic::Sub { 0 } else { 1 }));
+                self.f().emit(if ins == Intrinsic::Sub {
+                    Op::Sub(dst, unit, a)
+                } else {
+                    Op::Div(dst, unit, a)
+                });
+            }
+            (Intrinsic::Add, 2) if small(args[1]).is_some() || small(args[0]).is_some() => {
+                let (x, k) = match small(args[1]) {
+                    Some(k) => (args[0], k),
+                    None => (args[1], small(args[0]).unwrap_or(0)),
+                };
+                let a = self.expr_any(x)?;
+                self.f().emit(Op::AddK(dst, a, k));
+            }
+            (Intrinsic::Sub, 2) if small(args[1]).is_some() => {
+                let a = self.expr_any(args[0])?;
+                self.f()
+                    .emit(Op::AddK(dst, a, -small(args[1]).unwrap_or(0)));
+            }
+            (Intrinsic::Add | Intrinsic::Sub | Intrinsic::Mul | Intrinsic::Div, _) => {
+                let regs = args
+                    .iter()
+                    .map(|a| self.expr_any(*a))
+                    .collect::<CResult<Vec<u16>>>()?;
+                let acc = if regs.len() > 2 && regs[2..].contains(&dst) {
+                    self.f().alloc()
+                } else {
+                    dst
+                };
+                let mk = |d, a, b| match ins {
+                    Intrinsic::Add => Op::Add(d, a, b),
+                    Intrinsic::Sub => Op::Sub(d, a, b),
+                    Intrinsic::Mul => Op::Mul(d, a, b),
+                    _ => Op::Div(d, a, b),
+                };
+                self.f().emit(mk(acc, regs[0], regs[1]));
+                for r in &regs[2..] {
+                    self.f().emit(mk(acc, acc, *r));
+                }
+                if acc != dst {
+                    self.f().emit(Op::Move(dst, acc));
+                }
+            }
+            (
+                Intrinsic::Lt
+                | Intrinsic::Le
+                | Intrinsic::Gt
+                | Intrinsic::Ge
+                | Intrinsic::Eq
+                | Intrinsic::Neq,
+                2,
+            ) => {
+                let a = self.expr_any(args[0])?;
+                let b = self.expr_any(args[1])?;
+                self.f().emit(match ins {
+                    Intrinsic::Lt => Op::Lt(dst, a, b),
+                    Intrinsic::Le => Op::Le(dst, a, b),
+                    Intrinsic::Gt => Op::Lt(dst, b, a),
+                    Intrinsic::Ge => Op::Le(dst, b, a),
+                    Intrinsic::Eq => Op::Eq(dst, a, b),
+                    _ => Op::Neq(dst, a, b),
+                });
+            }
+            (Intrinsic::Not, 1) => {
+                let a = self.expr_any(args[0])?;
+                self.f().emit(Op::Not(dst, a));
+            }
+            (Intrinsic::Get, 2) => {
+                let a = self.expr_any(args[0])?;
+                let b = self.expr_any(args[1])?;
+                self.f().emit(Op::Get(dst, a, b));
+            }
+            _ => return Ok(false),
+        }
+        self.reset(mark);
+        Ok(true)
+    }
+
+    /// If `cond` is a two-argument comparison intrinsic, compiles its operands
+    /// and returns a jump taken when the comparison is `when` (unpatched).
+    pub fn fused_jump(&mut self, cond: Value, when: bool) -> CResult<Option<usize>> {
+        let Value::Tuple(r) = cond else {
+            return Ok(None);
+        };
+        let items = self.tuple_items(r);
+        if items.len() != 3 || self.iso.heap.tuples.get(r).bracket {
+            return Ok(None);
+        }
+        let i = match items[0] {
+            Value::Native(i) => i,
+            Value::Symbol(s) if !self.is_lexical(s) => match self.resolve_global(s) {
+                Some(Resolved::Const(Value::Native(i))) => i,
+                _ => return Ok(None),
+            },
+            _ => return Ok(None),
+        };
+        let Some(ins) = self.iso.natives[i as usize].intrinsic else {
+            return Ok(None);
+        };
+        if !matches!(
+            ins,
+            Intrinsic::Lt
+                | Intrinsic::Le
+                | Intrinsic::Gt
+                | Intrinsic::Ge
+                | Intrinsic::Eq
+                | Intrinsic::Neq
+        ) || items[1..].iter().any(|v| self.is_splice(*v).is_some())
+        {
+            return Ok(None);
+        }
+        let a = self.expr_any(items[1])?;
+        let b = self.expr_any(items[2])?;
+        let (a, b) = if matches!(ins, Intrinsic::Gt | Intrinsic::Ge) {
+            (b, a)
+        } else {
+            (a, b)
+        };
+        let op = match (ins, when) {
+            (Intrinsic::Lt | Intrinsic::Gt, true) => Op::JmpLt(a, b, 0),
+            (Intrinsic::Le | Intrinsic::Ge, true) => Op::JmpLe(a, b, 0),
+            (Intrinsic::Eq, true) | (Intrinsic::Neq, false) => Op::JmpEq(a, b, 0),
+            (Intrinsic::Lt | Intrinsic::Gt, false) => Op::JmpNotLt(a, b, 0),
+            (Intrinsic::Le | Intrinsic::Ge, false) => Op::JmpNotLe(a, b, 0),
+            _ => Op::JmpNotEq(a, b, 0),
+        };
+        Ok(Some(self.f().emit(op)))
+    }
+}

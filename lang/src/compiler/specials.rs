@@ -1,0 +1,294 @@
+//! The special forms: `def var fn do upscope if while break set quote
+//! quasiquote unquote splice`.
+//!
+//! Invariant: each special leaves its value in `dst`, or returns it when
+//! `tail` is set (so `if`/`do` bodies keep proper tail calls).
+
+use super::scope::{FnState, LocalKind, LoopCtx};
+use super::{CResult, Compiler, Resolved};
+use crate::bytecode::Op;
+use crate::value::Value;
+
+impl<'i> Compiler<'i> {
+    /// Compiles a special form if `name` is one.
+    pub fn special(
+        &mut self,
+        name: &[u8],
+        items: &[Value],
+        dst: u16,
+        tail: bool,
+    ) -> Option<CResult<()>> {
+        let args = &items[1..];
+        let r = match name {
+            b"def" => self.def_var(args, dst, LocalKind::Def),
+            b"var" => self.def_var(args, dst, LocalKind::Var),
+            b"fn" => self.fn_form(args, dst),
+            b"do" => return Some(self.do_form(args, dst, tail, true)),
+            b"upscope" => return Some(self.do_form(args, dst, tail, false)),
+            b"if" => return Some(self.if_form(args, dst, tail)),
+            b"while" => self.while_form(args, dst),
+            b"break" => return Some(self.break_form(args, dst)),
+            b"set" => self.set_form(args, dst),
+            b"quote" => {
+                if args.len() != 1 {
+                    return Some(self.err("quote expects 1 argument"));
+                }
+                self.load_const(args[0], dst);
+                Ok(())
+            }
+            b"quasiquote" => {
+                if args.len() != 1 {
+                    return Some(self.err("quasiquote expects 1 argument"));
+                }
+                self.quasi(args[0], dst, 1)
+            }
+            b"unquote" => Err(self
+                .err::<()>("unquote used outside of quasiquote")
+                .unwrap_err()),
+            b"splice" => Err(self
+                .err::<()>("splice can only be used in function parameters and data constructors")
+                .unwrap_err()),
+            _ => return None,
+        };
+        Some(r.map(|()| {
+            if tail {
+                self.f().emit(Op::Ret(dst));
+            }
+        }))
+    }
+
+    /// True when a `def` here defines a global.
+    pub fn at_top_level(&self) -> bool {
+        self.fns.len() == 1 && self.fns[0].top_level
+    }
+
+    fn def_var(&mut self, args: &[Value], dst: u16, kind: LocalKind) -> CResult<()> {
+        if args.len() < 2 {
+            return self.err(format!(
+                "expected at least 2 arguments to {}",
+                if kind == LocalKind::Def { "def" } else { "var" }
+            ));
+        }
+        let target = args[0];
+        let value = args[args.len() - 1];
+        let meta = &args[1..args.len() - 1];
+        let reuse = self.f().free == dst + 1 && dst >= self.scope_floor() && !self.at_top_level();
+        let r = if reuse { dst } else { self.f().alloc() };
+        self.compile(value, r, false)?;
+        self.bind_pattern(target, r, kind, meta)?;
+        if r != dst {
+            self.f().emit(Op::Move(dst, r));
+        }
+        Ok(())
+    }
+
+    /// Compiles a body: all forms but the last for effect, the last into `dst`.
+    pub fn body(&mut self, forms: &[Value], dst: u16, tail: bool) -> CResult<()> {
+        match forms.split_last() {
+            None => {
+                self.f().emit(Op::Nil(dst));
+                if tail {
+                    self.f().emit(Op::Ret(dst));
+                }
+                Ok(())
+            }
+            Some((last, init)) => {
+                for v in init {
+                    self.statement(*v)?;
+                }
+                self.compile(*last, dst, tail)
+            }
+        }
+    }
+
+    fn do_form(&mut self, args: &[Value], dst: u16, tail: bool, scoped: bool) -> CResult<()> {
+        if scoped {
+            self.f().push_scope();
+        }
+        self.body(args, dst, tail)?;
+        if scoped {
+            self.f().pop_scope();
+        }
+        Ok(())
+    }
+
+    fn if_form(&mut self, args: &[Value], dst: u16, tail: bool) -> CResult<()> {
+        if args.len() < 2 || args.len() > 3 {
+            return self.err("if expects 2 or 3 arguments");
+        }
+        let mark = self.f().free;
+        let jelse = match self.fused_jump(args[0], false)? {
+            Some(j) => j,
+            None => {
+                let c = self.expr_any(args[0])?;
+                self.f().emit(Op::JmpIfNot(c, 0))
+            }
+        };
+        self.reset(mark);
+        self.compile(args[1], dst, tail)?;
+        let jend = if tail {
+            None
+        } else {
+            Some(self.f().emit(Op::Jmp(0)))
+        };
+        self.f().patch_to_here(jelse);
+        if args.len() == 3 {
+            self.compile(args[2], dst, tail)?;
+        } else {
+            self.f().emit(Op::Nil(dst));
+            if tail {
+                self.f().emit(Op::Ret(dst));
+            }
+        }
+        if let Some(j) = jend {
+            self.f().patch_to_here(j);
+        }
+        Ok(())
+    }
+
+    fn while_form(&mut self, args: &[Value], dst: u16) -> CResult<()> {
+        if args.is_empty() {
+            return self.err("while expects at least 1 argument");
+        }
+        let jcond = self.f().emit(Op::Jmp(0));
+        let body_start = self.f().here();
+        let depth = self.f().scopes.len();
+        self.f().loops.push(LoopCtx {
+            breaks: Vec::new(),
+            scope_depth: depth,
+        });
+        self.f().push_scope();
+        let base = self.f().free;
+        for v in &args[1..] {
+            self.statement(*v)?;
+        }
+        let captured = self.f().scopes.last().is_some_and(|s| s.captured);
+        self.f().pop_scope();
+        self.f().patch_to_here(jcond);
+        let mark = self.f().free;
+        match self.fused_jump(args[0], true)? {
+            Some(j) => self.f().patch(j, body_start),
+            None => {
+                let c = self.expr_any(args[0])?;
+                let j = self.f().emit(Op::JmpIf(c, 0));
+                self.f().patch(j, body_start);
+            }
+        }
+        self.reset(mark);
+        let lp = self.f().loops.pop().unwrap_or_default();
+        for b in lp.breaks {
+            self.f().patch_to_here(b);
+        }
+        if captured {
+            self.f().emit(Op::Close(base));
+        }
+        self.f().emit(Op::Nil(dst));
+        Ok(())
+    }
+
+    fn break_form(&mut self, args: &[Value], dst: u16) -> CResult<()> {
+        if args.len() > 1 {
+            return self.err("break expects at most 1 argument");
+        }
+        if self.f().loops.is_empty() {
+            match args.first() {
+                Some(v) => self.compile(*v, dst, true)?,
+                None => {
+                    self.f().emit(Op::RetNil);
+                }
+            }
+            return Ok(());
+        }
+        if let Some(v) = args.first() {
+            self.statement(*v)?;
+        }
+        let j = self.f().emit(Op::Jmp(0));
+        self.f().loops.last_mut().expect("loop").breaks.push(j);
+        Ok(())
+    }
+
+    fn set_form(&mut self, args: &[Value], dst: u16) -> CResult<()> {
+        if args.len() != 2 {
+            return self.err("set expects 2 arguments");
+        }
+        match args[0] {
+            Value::Symbol(s) => match self.resolve(s) {
+                Some(Resolved::Local(r, LocalKind::Var)) => {
+                    self.compile(args[1], r, false)?;
+                    if r != dst {
+                        self.f().emit(Op::Move(dst, r));
+                    }
+                }
+                Some(Resolved::Capture(i, true)) => {
+                    self.compile(args[1], dst, false)?;
+                    self.f().emit(Op::UpSet(i, dst));
+                }
+                Some(Resolved::Ref(arr)) => {
+                    self.compile(args[1], dst, false)?;
+                    let k = self.f().constant(arr);
+                    self.f().emit(Op::RefSet(dst, k));
+                }
+                None => return self.err(format!("unknown symbol {}", self.name(s))),
+                _ => return self.err(format!("cannot set constant {}", self.name(s))),
+            },
+            Value::Tuple(r) => {
+                let items = self.tuple_items(r);
+                if items.len() != 2 {
+                    return self.err("expected (set (ds key) value)");
+                }
+                let mark = self.f().free;
+                let ds = self.expr_any(items[0])?;
+                let key = self.f().alloc_n(2);
+                self.compile(items[1], key, false)?;
+                self.compile(args[1], key + 1, false)?;
+                self.f().emit(Op::Put(ds, key));
+                self.f().emit(Op::Move(dst, key + 1));
+                self.reset(mark);
+            }
+            _ => return self.err("expected symbol or (ds key) as the target of set"),
+        }
+        Ok(())
+    }
+
+    fn fn_form(&mut self, args: &[Value], dst: u16) -> CResult<()> {
+        let mut i = 0;
+        let mut name = None;
+        let mut self_sym = None;
+        match args.first() {
+            Some(Value::Symbol(s)) => {
+                name = Some(self.name(*s));
+                self_sym = Some(*s);
+                i = 1;
+            }
+            Some(Value::Keyword(s)) => {
+                name = Some(self.name(*s));
+                i = 1;
+            }
+            _ => {}
+        }
+        let params = match args.get(i) {
+            Some(Value::Tuple(r)) => self.tuple_items(*r),
+            _ => return self.err("expected parameter tuple for fn"),
+        };
+        let body = &args[i + 1..];
+        let pos = self.f().pos;
+        let mut fs = FnState {
+            self_sym,
+            pos,
+            ..FnState::default()
+        };
+        fs.proto.name = name;
+        fs.proto.source = self.source.clone();
+        self.fns.push(fs);
+        self.f().push_scope();
+        let res = self.params(&params).and_then(|()| {
+            let out = self.f().alloc();
+            self.body(body, out, true)
+        });
+        let fs = self.fns.pop().expect("fn state");
+        res?;
+        let pid = self.iso.add_proto(fs.proto);
+        self.f().emit(Op::Closure(dst, pid));
+        Ok(())
+    }
+}

@@ -1,0 +1,31 @@
+//! The native core library, one file per module.
+//!
+//! How to add a module: create `corelib/<name>.rs` with
+//! `pub fn register(env: &mut Env)` and call `env.native("name", doc, f)` for
+//! each function (`env.intrinsic` when the compiler may inline it), then add
+//! one line to `register_all`. A native is a plain `fn(&mut Isolate,
+//! &[Value]) -> Result<Value, Flow>`; it may allocate freely (no collection
+//! happens until it returns) and asks the VM for control flow (errors,
+//! signals, resuming fibers, tail calls) through `Flow`. Natives that call
+//! user code should instead be written in the prelude, so that code can
+//! suspend.
+
+pub mod args;
+mod data;
+mod fibers;
+mod io;
+mod math;
+mod meta;
+pub mod registry;
+
+pub use registry::Env;
+
+/// Registers every core module into `iso`'s root environment.
+pub fn register_all(iso: &mut crate::isolate::Isolate) {
+    let mut env = Env { iso };
+    math::register(&mut env);
+    data::register(&mut env);
+    fibers::register(&mut env);
+    io::register(&mut env);
+    meta::register(&mut env);
+}

@@ -1,0 +1,529 @@
+//! The dispatch loop: executes bytecode of the running fiber until something
+//! needs the whole isolate (a native call, a signal, an error, a collection,
+//! fuel exhaustion) and then returns an `Exit` describing it.
+//!
+//! Invariants:
+//! - Closure calls, returns and tail calls stay inside this loop: a language
+//!   call never recurses on the Rust stack.
+//! - Before returning an `Exit`, the top frame's `pc` is saved, so the outer
+//!   loop (or a later resume) continues exactly where this stopped.
+//! - Fuel is charged on calls and backward jumps only.
+
+use super::upvals;
+use crate::bytecode::{CaptureSrc, Op, Proto};
+use crate::fiber::Frame;
+use crate::heap::Heap;
+use crate::isolate::Isolate;
+use crate::value::{Ref, Value};
+
+/// Why the loop stopped.
+#[derive(Debug)]
+pub enum Exit {
+    /// The fiber's bottom frame returned this value.
+    Done(Value),
+    /// Call a non-closure (or set up a splatted call) at absolute slot `ab`.
+    Call { ab: usize, argc: usize, tail: bool },
+    /// Raise an error with this message.
+    Error(String),
+    /// Raise an error with a value payload.
+    ErrorValue(Value),
+    /// A safe point wants a collection.
+    Gc,
+    /// The quantum is used up.
+    Fuel,
+}
+
+/// Result of setting up a closure frame.
+pub enum Setup {
+    Ok,
+    Err(String),
+}
+
+/// Pushes (or, for a tail call, replaces) a frame for closure `c` whose
+/// callee slot is `ab` and arguments follow it.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub fn setup_frame(
+    heap: &mut Heap,
+    protos: &[Proto],
+    stack: &mut Vec<Value>,
+    frames: &mut Vec<Frame>,
+    c: Ref,
+    ab: usize,
+    argc: usize,
+    replace: bool,
+    maxstack: usize,
+) -> Setup {
+    let pid = heap.closures.get(c).proto;
+    let p = &protos[pid as usize];
+    let nb = ab + 1;
+    let mut argc = argc;
+    if argc < p.nparams as usize || (!p.vararg && argc > (p.nparams + p.nopt) as usize) {
+        return Setup::Err(arity_msg(p, argc));
+    }
+    let top = nb + p.nregs as usize;
+    if stack.len() < top.max(nb + argc) {
+        stack.resize(top.max(nb + argc), Value::Nil);
+    }
+    if p.vararg {
+        let fixed = (p.nparams + p.nopt) as usize;
+        let rest: Vec<Value> = if argc > fixed {
+            stack[nb + fixed..nb + argc].to_vec()
+        } else {
+            Vec::new()
+        };
+        for v in stack[nb + argc.min(fixed)..nb + fixed].iter_mut() {
+            *v = Value::Nil;
+        }
+        stack[nb + fixed] = heap.tuple(rest);
+        argc = fixed + 1;
+    }
+    for v in stack[nb + argc..top].iter_mut() {
+        *v = Value::Nil;
+    }
+    let f = Frame {
+        closure: c,
+        proto: pid,
+        pc: 0,
+        base: nb as u32,
+    };
+    if replace {
+        *frames.last_mut().expect("frame") = f;
+    } else {
+        if frames.len() >= maxstack {
+            return Setup::Err("stack overflow".into());
+        }
+        frames.push(f);
+    }
+    Setup::Ok
+}
+
+/// Janet-style arity error text.
+pub fn arity_msg(p: &Proto, argc: usize) -> String {
+    let name = p.name.clone().unwrap_or_else(|| "anonymous".into());
+    let expected = match p.max_args() {
+        Some(m) if m == p.nparams as usize => format!("{}", m),
+        Some(m) => format!("{}-{}", p.nparams, m),
+        None => format!("at least {}", p.nparams),
+    };
+    format!(
+        "<function {}> called with {} argument{}, expected {}",
+        name,
+        argc,
+        if argc == 1 { "" } else { "s" },
+        expected
+    )
+}
+
+macro_rules! num2 {
+    ($stack:ident, $base:ident, $a:ident, $b:ident) => {
+        ($stack[$base + $a as usize], $stack[$base + $b as usize])
+    };
+}
+
+impl Isolate {
+    /// Runs the current fiber until it needs the outer loop.
+    pub(crate) fn exec(&mut self) -> Exit {
+        let Isolate {
+            heap,
+            protos,
+            stack,
+            frames,
+            open_upvals,
+            cur,
+            fuel,
+            ..
+        } = self;
+        let protos: &[Proto] = protos;
+        let cur = cur.expect("no running fiber");
+        let maxstack = heap.fibers.get(cur).maxstack as usize;
+        let mut fr = *frames.last().expect("no frame");
+        let mut proto = &protos[fr.proto as usize];
+        let mut code: &[Op] = &proto.code;
+        let mut pc = fr.pc as usize;
+        let mut base = fr.base as usize;
+        macro_rules! save {
+            () => {
+                frames.last_mut().expect("frame").pc = pc as u32
+            };
+        }
+        macro_rules! fail {
+            ($msg:expr) => {{
+                save!();
+                return Exit::Error($msg);
+            }};
+        }
+        macro_rules! reload {
+            () => {{
+                fr = *frames.last().expect("frame");
+                proto = &protos[fr.proto as usize];
+                code = &proto.code;
+                pc = fr.pc as usize;
+                base = fr.base as usize;
+            }};
+        }
+        macro_rules! jump {
+            ($off:expr) => {{
+                let off = $off as isize;
+                pc = (pc as isize + off) as usize;
+                if off < 0 {
+                    *fuel -= 1;
+                    if *fuel <= 0 {
+                        save!();
+                        return Exit::Fuel;
+                    }
+                }
+            }};
+        }
+        macro_rules! safepoint {
+            () => {
+                if heap.wants_collect() {
+                    save!();
+                    return Exit::Gc;
+                }
+            };
+        }
+        loop {
+            let op = code[pc];
+            pc += 1;
+            match op {
+                Op::Move(d, s) => stack[base + d as usize] = stack[base + s as usize],
+                Op::Int(d, n) => stack[base + d as usize] = Value::Num(n as f64),
+                Op::Nil(d) => stack[base + d as usize] = Value::Nil,
+                Op::Bool(d, b) => stack[base + d as usize] = Value::Bool(b),
+                Op::Const(d, k) => stack[base + d as usize] = proto.consts[k as usize],
+                Op::Add(d, a, b) => {
+                    if let (Value::Num(x), Value::Num(y)) =
+                        (&stack[base + a as usize], &stack[base + b as usize])
+                    {
+                        let r = *x + *y;
+                        stack[base + d as usize] = Value::Num(r);
+                    } else {
+                        let (x, y) = num2!(stack, base, a, b);
+                        fail!(super::ops::arith_error(heap, "+", x, y))
+                    }
+                }
+                Op::AddK(d, a, k) => {
+                    if let Value::Num(x) = &stack[base + a as usize] {
+                        let r = *x + k as f64;
+                        stack[base + d as usize] = Value::Num(r);
+                    } else {
+                        let x = stack[base + a as usize];
+                        fail!(super::ops::arith_error(heap, "+", x, Value::Num(k as f64)))
+                    }
+                }
+                Op::Sub(d, a, b) => {
+                    if let (Value::Num(x), Value::Num(y)) =
+                        (&stack[base + a as usize], &stack[base + b as usize])
+                    {
+                        let r = *x - *y;
+                        stack[base + d as usize] = Value::Num(r);
+                    } else {
+                        let (x, y) = num2!(stack, base, a, b);
+                        fail!(super::ops::arith_error(heap, "-", x, y))
+                    }
+                }
+                Op::Mul(d, a, b) => {
+                    if let (Value::Num(x), Value::Num(y)) =
+                        (&stack[base + a as usize], &stack[base + b as usize])
+                    {
+                        let r = *x * *y;
+                        stack[base + d as usize] = Value::Num(r);
+                    } else {
+                        let (x, y) = num2!(stack, base, a, b);
+                        fail!(super::ops::arith_error(heap, "*", x, y))
+                    }
+                }
+                Op::Div(d, a, b) => {
+                    if let (Value::Num(x), Value::Num(y)) =
+                        (&stack[base + a as usize], &stack[base + b as usize])
+                    {
+                        let r = *x / *y;
+                        stack[base + d as usize] = Value::Num(r);
+                    } else {
+                        let (x, y) = num2!(stack, base, a, b);
+                        fail!(super::ops::arith_error(heap, "/", x, y))
+                    }
+                }
+                Op::Lt(d, a, b) => {
+                    let r = if let (Value::Num(x), Value::Num(y)) =
+                        (&stack[base + a as usize], &stack[base + b as usize])
+                    {
+                        *x < *y
+                    } else {
+                        let (x, y) = num2!(stack, base, a, b);
+                        heap.compare(x, y).is_lt()
+                    };
+                    stack[base + d as usize] = Value::Bool(r);
+                }
+                Op::Le(d, a, b) => {
+                    let r = if let (Value::Num(x), Value::Num(y)) =
+                        (&stack[base + a as usize], &stack[base + b as usize])
+                    {
+                        *x <= *y
+                    } else {
+                        let (x, y) = num2!(stack, base, a, b);
+                        heap.compare(x, y).is_le()
+                    };
+                    stack[base + d as usize] = Value::Bool(r);
+                }
+                Op::Eq(d, a, b) => {
+                    let (x, y) = num2!(stack, base, a, b);
+                    stack[base + d as usize] = Value::Bool(heap.equals(x, y));
+                }
+                Op::Neq(d, a, b) => {
+                    let (x, y) = num2!(stack, base, a, b);
+                    stack[base + d as usize] = Value::Bool(!heap.equals(x, y));
+                }
+                Op::Not(d, a) => {
+                    stack[base + d as usize] = Value::Bool(!stack[base + a as usize].truthy())
+                }
+                Op::Jmp(off) => jump!(off),
+                Op::JmpIf(r, off) => {
+                    if stack[base + r as usize].truthy() {
+                        jump!(off)
+                    }
+                }
+                Op::JmpIfNot(r, off) => {
+                    if !stack[base + r as usize].truthy() {
+                        jump!(off)
+                    }
+                }
+                Op::JmpLt(a, b, off) | Op::JmpNotLt(a, b, off) => {
+                    let r = if let (Value::Num(x), Value::Num(y)) =
+                        (&stack[base + a as usize], &stack[base + b as usize])
+                    {
+                        *x < *y
+                    } else {
+                        let (x, y) = num2!(stack, base, a, b);
+                        heap.compare(x, y).is_lt()
+                    };
+                    if r == matches!(op, Op::JmpLt(..)) {
+                        jump!(off)
+                    }
+                }
+                Op::JmpLe(a, b, off) | Op::JmpNotLe(a, b, off) => {
+                    let r = if let (Value::Num(x), Value::Num(y)) =
+                        (&stack[base + a as usize], &stack[base + b as usize])
+                    {
+                        *x <= *y
+                    } else {
+                        let (x, y) = num2!(stack, base, a, b);
+                        heap.compare(x, y).is_le()
+                    };
+                    if r == matches!(op, Op::JmpLe(..)) {
+                        jump!(off)
+                    }
+                }
+                Op::JmpEq(a, b, off) | Op::JmpNotEq(a, b, off) => {
+                    let (x, y) = num2!(stack, base, a, b);
+                    if heap.equals(x, y) == matches!(op, Op::JmpEq(..)) {
+                        jump!(off)
+                    }
+                }
+                Op::Capture(d, i) => {
+                    stack[base + d as usize] = heap.closures.get(fr.closure).captures[i as usize];
+                }
+                Op::UpGet(d, i) => {
+                    let u = heap.closures.get(fr.closure).captures[i as usize];
+                    stack[base + d as usize] = upvals::read(heap, stack, cur, u);
+                }
+                Op::UpSet(i, s) => {
+                    let u = heap.closures.get(fr.closure).captures[i as usize];
+                    let v = stack[base + s as usize];
+                    upvals::write(heap, stack, cur, u, v);
+                }
+                Op::SelfFn(d) => stack[base + d as usize] = Value::Closure(fr.closure),
+                Op::Closure(d, pid) => {
+                    let p = &protos[pid as usize];
+                    let mut caps = Vec::with_capacity(p.captures.len());
+                    for c in &p.captures {
+                        caps.push(match *c {
+                            CaptureSrc::Reg(r) => stack[base + r as usize],
+                            CaptureSrc::RegUpval(r) => Value::Upval(upvals::find_or_open(
+                                heap,
+                                open_upvals,
+                                cur,
+                                base + r as usize,
+                            )),
+                            CaptureSrc::Capture(i) => {
+                                heap.closures.get(fr.closure).captures[i as usize]
+                            }
+                            CaptureSrc::SelfFn => Value::Closure(fr.closure),
+                        });
+                    }
+                    stack[base + d as usize] = heap.closure(pid, caps.into_boxed_slice());
+                    safepoint!();
+                }
+                Op::Close(r) => upvals::close(heap, open_upvals, stack, base + r as usize),
+                Op::Call(b, argc) => {
+                    let ab = base + b as usize;
+                    match stack[ab] {
+                        Value::Closure(c) => {
+                            *fuel -= 1;
+                            if *fuel <= 0 {
+                                pc -= 1;
+                                save!();
+                                return Exit::Fuel;
+                            }
+                            save!();
+                            match setup_frame(
+                                heap,
+                                protos,
+                                stack,
+                                frames,
+                                c,
+                                ab,
+                                argc as usize,
+                                false,
+                                maxstack,
+                            ) {
+                                Setup::Ok => reload!(),
+                                Setup::Err(m) => return Exit::Error(m),
+                            }
+                        }
+                        _ => {
+                            save!();
+                            return Exit::Call {
+                                ab,
+                                argc: argc as usize,
+                                tail: false,
+                            };
+                        }
+                    }
+                }
+                Op::TailCall(b, argc) => {
+                    let ab = base + b as usize;
+                    match stack[ab] {
+                        Value::Closure(c) => {
+                            *fuel -= 1;
+                            if *fuel <= 0 {
+                                pc -= 1;
+                                save!();
+                                return Exit::Fuel;
+                            }
+                            if proto.has_upvals {
+                                upvals::close(heap, open_upvals, stack, base);
+                            }
+                            let n = argc as usize + 1;
+                            stack.copy_within(ab..ab + n, base - 1);
+                            save!();
+                            match setup_frame(
+                                heap,
+                                protos,
+                                stack,
+                                frames,
+                                c,
+                                base - 1,
+                                argc as usize,
+                                true,
+                                maxstack,
+                            ) {
+                                Setup::Ok => reload!(),
+                                Setup::Err(m) => return Exit::Error(m),
+                            }
+                        }
+                        _ => {
+                            save!();
+                            return Exit::Call {
+                                ab,
+                                argc: argc as usize,
+                                tail: true,
+                            };
+                        }
+                    }
+                }
+                Op::CallSplat(b) | Op::TailCallSplat(b) => {
+                    let ab = base + b as usize;
+                    let args: Vec<Value> = match stack[ab + 1] {
+                        Value::Array(r) => heap.arrays.get(r).clone(),
+                        _ => Vec::new(),
+                    };
+                    let need = ab + 1 + args.len() + 1;
+                    if stack.len() < need {
+                        stack.resize(need, Value::Nil);
+                    }
+                    stack[ab + 1..ab + 1 + args.len()].copy_from_slice(&args);
+                    save!();
+                    return Exit::Call {
+                        ab,
+                        argc: args.len(),
+                        tail: matches!(op, Op::TailCallSplat(_)),
+                    };
+                }
+                Op::Ret(r) => {
+                    let v = stack[base + r as usize];
+                    if proto.has_upvals {
+                        upvals::close(heap, open_upvals, stack, base);
+                    }
+                    frames.pop();
+                    if frames.is_empty() {
+                        return Exit::Done(v);
+                    }
+                    stack[base - 1] = v;
+                    reload!();
+                }
+                Op::RetNil => {
+                    if proto.has_upvals {
+                        upvals::close(heap, open_upvals, stack, base);
+                    }
+                    frames.pop();
+                    if frames.is_empty() {
+                        return Exit::Done(Value::Nil);
+                    }
+                    stack[base - 1] = Value::Nil;
+                    reload!();
+                }
+                Op::RefGet(d, k) => {
+                    stack[base + d as usize] = match proto.consts[k as usize] {
+                        Value::Array(a) => {
+                            heap.arrays.get(a).first().copied().unwrap_or(Value::Nil)
+                        }
+                        _ => Value::Nil,
+                    }
+                }
+                Op::RefSet(s, k) => {
+                    if let Value::Array(a) = proto.consts[k as usize] {
+                        let v = stack[base + s as usize];
+                        let arr = heap.arrays.get_mut(a);
+                        if arr.is_empty() {
+                            arr.push(v);
+                        } else {
+                            arr[0] = v;
+                        }
+                    }
+                }
+                Op::Get(d, o, k) => {
+                    let (ov, kv) = num2!(stack, base, o, k);
+                    stack[base + d as usize] = super::ops::get(heap, ov, kv);
+                }
+                Op::GetIdx(d, o, i) => {
+                    let ov = stack[base + o as usize];
+                    stack[base + d as usize] = match ov {
+                        Value::Tuple(r) => heap
+                            .tuples
+                            .get(r)
+                            .items
+                            .get(i as usize)
+                            .copied()
+                            .unwrap_or_default(),
+                        Value::Array(r) => heap
+                            .arrays
+                            .get(r)
+                            .get(i as usize)
+                            .copied()
+                            .unwrap_or_default(),
+                        _ => super::ops::get(heap, ov, Value::Num(i as f64)),
+                    };
+                }
+                _ => {
+                    save!();
+                    if let Err(e) = super::ops::slow_op(heap, protos, stack, base, op, fr.proto) {
+                        return e;
+                    }
+                    safepoint!();
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,264 @@
+//! Data operations of the VM off the hot path: indexing, `put`, data
+//! constructors, conversions, and the error texts of failed arithmetic.
+//!
+//! Invariant: these functions only read and allocate; they never collect
+//! (collection happens at the safe point after the instruction).
+
+use super::interp::Exit;
+use crate::bytecode::{Op, Proto};
+use crate::heap::Heap;
+use crate::printer;
+use crate::table::TableObj;
+use crate::value::Value;
+
+/// Error text for arithmetic on non-numbers, as Janet words it.
+pub fn arith_error(heap: &Heap, op: &str, x: Value, y: Value) -> String {
+    format!(
+        "could not find method :{} for {}, or :r{} for {}",
+        op,
+        printer::describe_heap(heap, x),
+        op,
+        printer::describe_heap(heap, y)
+    )
+}
+
+/// Janet's `get`: nil when the key is missing or the value is not indexable.
+pub fn get(heap: &Heap, ds: Value, key: Value) -> Value {
+    let idx = |len: usize| match key {
+        Value::Num(n) if n >= 0.0 && n.fract() == 0.0 && (n as usize) < len => Some(n as usize),
+        _ => None,
+    };
+    match ds {
+        Value::Tuple(r) => {
+            let t = &heap.tuples.get(r).items;
+            idx(t.len()).map_or(Value::Nil, |i| t[i])
+        }
+        Value::Array(r) => {
+            let a = heap.arrays.get(r);
+            idx(a.len()).map_or(Value::Nil, |i| a[i])
+        }
+        Value::Str(_) | Value::Buffer(_) => {
+            let b = heap.bytes(ds).unwrap_or_default();
+            idx(b.len()).map_or(Value::Nil, |i| Value::Num(b[i] as f64))
+        }
+        Value::Table(r) => {
+            let h = heap.hash(key);
+            let mut cur = Some(r);
+            let mut hops = 0;
+            while let Some(t) = cur {
+                let tb = heap.tables.get(t);
+                if let Some(v) = tb.get(h, |k| heap.equals(k, key)) {
+                    return v;
+                }
+                cur = tb.proto;
+                hops += 1;
+                if hops > 1000 {
+                    break;
+                }
+            }
+            Value::Nil
+        }
+        Value::Struct(r) => {
+            let h = heap.hash(key);
+            let mut cur = Some(r);
+            let mut hops = 0;
+            while let Some(t) = cur {
+                let tb = heap.structs.get(t);
+                if let Some(v) = tb.get(h, |k| heap.equals(k, key)) {
+                    return v;
+                }
+                cur = tb.proto;
+                hops += 1;
+                if hops > 1000 {
+                    break;
+                }
+            }
+            Value::Nil
+        }
+        _ => Value::Nil,
+    }
+}
+
+/// Janet's `put`; returns an error message on failure.
+pub fn put(heap: &mut Heap, ds: Value, key: Value, val: Value) -> Result<(), String> {
+    match ds {
+        Value::Table(t) => {
+            if key == Value::Nil || matches!(key, Value::Num(n) if n.is_nan()) {
+                return Err(format!(
+                    "cannot use {} as a table key",
+                    printer::describe_heap(heap, key)
+                ));
+            }
+            let h = heap.hash(key);
+            let p = heap.tables.get(t).probe(h, |k| heap.equals(k, key));
+            heap.tables.get_mut(t).put_probed(p, key, h, val);
+            Ok(())
+        }
+        Value::Array(a) => match key {
+            Value::Num(n) if n >= 0.0 && n.fract() == 0.0 && n < 1e9 => {
+                let i = n as usize;
+                let arr = heap.arrays.get_mut(a);
+                if i >= arr.len() {
+                    arr.resize(i + 1, Value::Nil);
+                }
+                arr[i] = val;
+                Ok(())
+            }
+            _ => Err(format!(
+                "expected non-negative integer index, got {}",
+                printer::describe_heap(heap, key)
+            )),
+        },
+        Value::Buffer(b) => match (key, val) {
+            (Value::Num(n), Value::Num(v)) if n >= 0.0 && n.fract() == 0.0 && n < 1e9 => {
+                let i = n as usize;
+                let buf = heap.buffers.get_mut(b);
+                if i >= buf.len() {
+                    buf.resize(i + 1, 0);
+                }
+                buf[i] = v as i64 as u8;
+                Ok(())
+            }
+            _ => Err("expected integer index and byte value for buffer".into()),
+        },
+        _ => Err(format!(
+            "expected table, array or buffer, got {}",
+            printer::describe_heap(heap, ds)
+        )),
+    }
+}
+
+/// Builds a struct or table body from alternating keys and values.
+pub fn table_from_pairs(heap: &Heap, kvs: &[Value]) -> TableObj {
+    let mut t = TableObj::with_capacity(kvs.len() / 2);
+    for kv in kvs.chunks(2) {
+        let (k, v) = (kv[0], kv.get(1).copied().unwrap_or_default());
+        if k == Value::Nil {
+            continue;
+        }
+        let h = heap.hash(k);
+        t.put(k, h, v, |x| heap.equals(x, k));
+    }
+    t
+}
+
+/// Executes an instruction the dispatch loop leaves to this module.
+pub fn slow_op(
+    heap: &mut Heap,
+    protos: &[Proto],
+    stack: &mut [Value],
+    base: usize,
+    op: Op,
+    pid: u32,
+) -> Result<(), Exit> {
+    let r = |x: u16| base + x as usize;
+    match op {
+        Op::DefGlobal(s, k) => {
+            let entry = protos[pid as usize].consts[k as usize];
+            let kv = Value::Keyword(heap.syms.intern(b"value"));
+            put(heap, entry, kv, stack[r(s)]).map_err(Exit::Error)?;
+        }
+        Op::Put(ds, k) => {
+            put(heap, stack[r(ds)], stack[r(k)], stack[r(k) + 1]).map_err(Exit::Error)?;
+        }
+        Op::SliceFrom(d, o, i) => {
+            let items = heap
+                .items(stack[r(o)])
+                .map(|s| s.get(i as usize..).unwrap_or_default().to_vec());
+            stack[r(d)] = heap.tuple(items.unwrap_or_default());
+        }
+        Op::MkTuple(d, s, n) | Op::MkBracket(d, s, n) => {
+            let items = stack[r(s)..r(s) + n as usize].to_vec();
+            stack[r(d)] = heap.tuple_at(items, 0, 0, matches!(op, Op::MkBracket(..)));
+        }
+        Op::MkArray(d, s, n) => {
+            let items = stack[r(s)..r(s) + n as usize].to_vec();
+            stack[r(d)] = heap.array(items);
+        }
+        Op::MkStruct(d, s, n) | Op::MkTable(d, s, n) => {
+            let t = table_from_pairs(heap, &stack[r(s)..r(s) + n as usize]);
+            stack[r(d)] = if matches!(op, Op::MkStruct(..)) {
+                heap.strukt(t)
+            } else {
+                heap.table(t)
+            };
+        }
+        Op::Push(a, s) => {
+            if let Value::Array(ar) = stack[r(a)] {
+                let v = stack[r(s)];
+                heap.arrays.get_mut(ar).push(v);
+            }
+        }
+        Op::PushAll(a, s) => {
+            let src = stack[r(s)];
+            let items: Vec<Value> = match src {
+                Value::Tuple(_) | Value::Array(_) => heap.items(src).unwrap_or_default().to_vec(),
+                Value::Struct(t) => heap
+                    .structs
+                    .get(t)
+                    .iter()
+                    .flat_map(|(k, v)| [k, v])
+                    .collect(),
+                Value::Table(t) => heap
+                    .tables
+                    .get(t)
+                    .iter()
+                    .flat_map(|(k, v)| [k, v])
+                    .collect(),
+                Value::Nil => Vec::new(),
+                _ => {
+                    return Err(Exit::Error(format!(
+                        "can only splice indexed or dictionary values, got {}",
+                        printer::describe_heap(heap, src)
+                    )))
+                }
+            };
+            if let Value::Array(ar) = stack[r(a)] {
+                heap.arrays.get_mut(ar).extend(items);
+            }
+        }
+        Op::Convert(d, s, kind) => {
+            let src = stack[r(s)];
+            let items = heap.items(src).map(<[Value]>::to_vec).unwrap_or_default();
+            stack[r(d)] = match kind {
+                0 | 1 => heap.tuple_at(items, 0, 0, kind == 1),
+                2 => {
+                    let t = table_from_pairs(heap, &items);
+                    heap.strukt(t)
+                }
+                3 => {
+                    let t = table_from_pairs(heap, &items);
+                    heap.table(t)
+                }
+                5 => {
+                    let b = heap.bytes(src).unwrap_or_default().to_vec();
+                    heap.buffer(b)
+                }
+                _ => src,
+            };
+        }
+        Op::KeysStruct(d, s) => {
+            let items = heap
+                .items(stack[r(s)])
+                .map(<[Value]>::to_vec)
+                .unwrap_or_default();
+            if !items.len().is_multiple_of(2) {
+                return Err(Exit::Error(
+                    "expected even number of keyword arguments".into(),
+                ));
+            }
+            let t = table_from_pairs(heap, &items);
+            stack[r(d)] = heap.strukt(t);
+        }
+        Op::Error(k) => {
+            return Err(Exit::ErrorValue(protos[pid as usize].consts[k as usize]));
+        }
+        other => {
+            return Err(Exit::Error(format!(
+                "internal error: unhandled instruction {:?}",
+                other
+            )))
+        }
+    }
+    Ok(())
+}

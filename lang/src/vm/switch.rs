@@ -1,0 +1,185 @@
+//! Fiber switching and signal delivery.
+//!
+//! Protocol (resume, signal, propagate):
+//! 1. `resume` (a native returning `Flow::Resume`) records in the resumer the
+//!    slot that will receive the result (`resume_slot`), saves the resumer's
+//!    registers into its fiber object, links the child's `parent` to it and
+//!    loads the child. A child that is itself suspended inside a grandchild
+//!    (`child` is set because a signal propagated through it) is entered by
+//!    descending to the innermost fiber of that chain.
+//! 2. When the running fiber raises signal `s` with payload `x` (returning
+//!    from its bottom frame is signal `ok`), `signal` saves it with status
+//!    for `s` and goes to its parent. If the fiber's mask has `s` (or `s` is
+//!    `ok`) the parent catches it: `x` lands in the parent's `resume_slot`
+//!    and the parent continues. Otherwise the parent raises `s` too, keeping
+//!    `child` so traces and later resumes go through the inner fiber.
+//! 3. At the run boundary (the fiber a Rust caller resumed) the signal is
+//!    returned to Rust as an `Outcome`.
+
+use super::interp::{setup_frame, Setup};
+use super::run::Outcome;
+use super::upvals;
+use crate::fiber::FiberStatus;
+use crate::isolate::Isolate;
+use crate::value::{Ref, Signal, Value};
+
+impl Isolate {
+    /// Moves the running registers into fiber `f`'s object.
+    pub(crate) fn save_state(&mut self, f: Ref) {
+        if let Some(fr) = self.frames.last() {
+            let top = fr.base as usize + self.protos[fr.proto as usize].nregs as usize;
+            if self.stack.len() > top {
+                self.stack.truncate(top);
+            }
+        }
+        let fib = self.heap.fibers.get_mut(f);
+        fib.stack = std::mem::take(&mut self.stack);
+        fib.frames = std::mem::take(&mut self.frames);
+        fib.open_upvals = std::mem::take(&mut self.open_upvals);
+    }
+
+    /// Moves fiber `f`'s registers into the VM.
+    pub(crate) fn load_state(&mut self, f: Ref) {
+        let fib = self.heap.fibers.get_mut(f);
+        self.stack = std::mem::take(&mut fib.stack);
+        self.frames = std::mem::take(&mut fib.frames);
+        self.open_upvals = std::mem::take(&mut fib.open_upvals);
+    }
+
+    /// Makes `f` the running fiber, delivering `value` (step 1). On error
+    /// nothing has changed.
+    pub(crate) fn enter(
+        &mut self,
+        f: Ref,
+        value: Value,
+        parent: Option<Ref>,
+    ) -> Result<(), String> {
+        let (status, child) = {
+            let fib = self.heap.fibers.get(f);
+            (fib.status, fib.child)
+        };
+        match status {
+            FiberStatus::New => {
+                let func = self.heap.fibers.get(f).func;
+                let Value::Closure(c) = func else {
+                    return Err("fiber function must be a closure".into());
+                };
+                let p = &self.protos[self.heap.closures.get(c).proto as usize];
+                let takes_arg = p.vararg || p.nparams + p.nopt > 0;
+                let mut stack = vec![func];
+                if takes_arg {
+                    stack.push(value);
+                }
+                let argc = stack.len() - 1;
+                let mut frames = Vec::new();
+                let maxstack = self.heap.fibers.get(f).maxstack as usize;
+                if let Setup::Err(m) = setup_frame(
+                    &mut self.heap,
+                    &self.protos,
+                    &mut stack,
+                    &mut frames,
+                    c,
+                    0,
+                    argc,
+                    false,
+                    maxstack,
+                ) {
+                    return Err(m);
+                }
+                self.stack = stack;
+                self.frames = frames;
+                self.open_upvals = Vec::new();
+            }
+            s if s.resumable() => {
+                if let Some(c) = child {
+                    if c != f {
+                        self.enter(c, value, Some(f))?;
+                        let fib = self.heap.fibers.get_mut(f);
+                        fib.status = FiberStatus::Alive;
+                        fib.parent = parent;
+                        fib.child = None;
+                        return Ok(());
+                    }
+                }
+                self.load_state(f);
+                let slot = self.heap.fibers.get(f).resume_slot as usize;
+                if slot < self.stack.len() {
+                    self.stack[slot] = value;
+                }
+            }
+            s => return Err(format!("cannot resume fiber with status :{}", s.name())),
+        }
+        let fib = self.heap.fibers.get_mut(f);
+        fib.status = FiberStatus::Alive;
+        fib.parent = parent;
+        self.cur = Some(f);
+        Ok(())
+    }
+
+    /// Delivers signal `sig` raised by the running fiber (step 2). Returns
+    /// `Some` when the signal reaches `boundary` (step 3).
+    pub(crate) fn signal(&mut self, sig: Signal, val: Value, boundary: Ref) -> Option<Outcome> {
+        loop {
+            let f = self.cur.expect("signal without running fiber");
+            if sig == Signal::Ok {
+                upvals::close(&mut self.heap, &mut self.open_upvals, &self.stack, 0);
+                self.stack.clear();
+                self.frames.clear();
+            }
+            self.save_state(f);
+            let fib = self.heap.fibers.get_mut(f);
+            fib.status = FiberStatus::for_signal(sig);
+            fib.last = val;
+            let mask = fib.mask;
+            let parent = fib.parent.take();
+            let parent = match parent {
+                Some(p) if f != boundary => p,
+                _ => return Some(Outcome::Signal(sig, val)),
+            };
+            self.cur = Some(parent);
+            self.load_state(parent);
+            if sig == Signal::Ok || mask & sig.bit() != 0 {
+                let pf = self.heap.fibers.get_mut(parent);
+                pf.child = None;
+                let slot = pf.resume_slot as usize;
+                if slot < self.stack.len() {
+                    self.stack[slot] = val;
+                }
+                return None;
+            }
+            self.heap.fibers.get_mut(parent).child = Some(f);
+        }
+    }
+
+    /// Switches from the running fiber into `fiber` (a `resume` or `cancel`
+    /// at absolute slot `ab`). On failure raises the error in the running fiber.
+    pub(crate) fn switch_to(
+        &mut self,
+        fiber: Ref,
+        value: Value,
+        ab: usize,
+        boundary: Ref,
+        cancel: bool,
+    ) -> Option<Outcome> {
+        let cur = self.cur.expect("running fiber");
+        let status = self.heap.fibers.get(fiber).status;
+        let bad = fiber == cur || !status.resumable() || (cancel && status == FiberStatus::New);
+        if bad {
+            let msg = format!("cannot resume fiber with status :{}", status.name());
+            let v = self.heap.string(msg.as_bytes());
+            return self.signal(Signal::Error, v, boundary);
+        }
+        self.heap.fibers.get_mut(cur).resume_slot = ab as u32;
+        self.save_state(cur);
+        if let Err(m) = self.enter(fiber, value, Some(cur)) {
+            self.cur = Some(cur);
+            self.load_state(cur);
+            let v = self.heap.string(m.as_bytes());
+            return self.signal(Signal::Error, v, boundary);
+        }
+        if cancel {
+            return self.signal(Signal::Error, value, boundary);
+        }
+        None
+    }
+}

@@ -1,0 +1,100 @@
+//! Runs the built `spindle` binary end to end: a file, an expression, an
+//! uncaught error, a parse error, and the informational flags.
+
+use std::process::Command;
+
+fn spindle() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_spindle"))
+}
+
+fn examples() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples")
+}
+
+#[test]
+fn runs_hello_file() {
+    let out = spindle()
+        .arg(examples().join("hello.janet"))
+        .output()
+        .expect("run spindle");
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "Hello, world!\n");
+}
+
+#[test]
+fn runs_expression() {
+    let out = spindle()
+        .args(["-e", "(print (+ 1 2))"])
+        .output()
+        .expect("run spindle");
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "3\n");
+}
+
+#[test]
+fn uncaught_error_exits_1_with_location_and_trace() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("boom.janet");
+    std::fs::write(&path, "(defn inner [x]\n  (error (string \"boom \" x)))\n(defn outer [x] (+ 1 (inner x)))\n(outer 5)\n")
+        .expect("write script");
+    let out = spindle().arg(&path).output().expect("run spindle");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("error: boom 5"), "stderr: {}", err);
+    assert!(err.contains("in inner ["), "stderr: {}", err);
+    assert!(err.contains("boom.janet] on line 2"), "stderr: {}", err);
+    assert!(err.contains("in outer ["), "stderr: {}", err);
+}
+
+#[test]
+fn compile_and_parse_errors_name_file_line_column() {
+    let out = spindle()
+        .args(["-e", "(print (nope 1))"])
+        .output()
+        .expect("run spindle");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("eval:1:8: compile error: unknown symbol nope"));
+    let out = spindle()
+        .args(["-e", "(print (+ 1 2"])
+        .output()
+        .expect("run spindle");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("parse error"));
+}
+
+#[test]
+fn help_and_version() {
+    let out = spindle().arg("--help").output().expect("run spindle");
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("usage: spindle"));
+    let out = spindle().arg("--version").output().expect("run spindle");
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("spindle "));
+}
+
+#[test]
+fn main_function_gets_script_args() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("m.janet");
+    std::fs::write(
+        &path,
+        "(defn main [& args] (print (length args) \" \" (get args 1)))\n",
+    )
+    .expect("write");
+    let out = spindle()
+        .arg(&path)
+        .args(["a", "b"])
+        .output()
+        .expect("run spindle");
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "2 b\n");
+}
