@@ -385,6 +385,21 @@ fn to_struct(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
 
 /// Registers the module.
 pub fn register(env: &mut Env) {
+    env.native(
+        "tuple/sourcemap",
+        "(tuple/sourcemap t)\n\n[line column] of a tuple read from source.",
+        sourcemap,
+    );
+    env.native(
+        "tuple/type",
+        "(tuple/type t)\n\n:parens or :brackets.",
+        tuple_type,
+    );
+    env.native(
+        "string/find",
+        "(string/find patt str)\n\nIndex of patt in str, or nil.",
+        string_find,
+    );
     env.native("type", "(type x)\n\nThe type of x as a keyword.", type_of);
     env.native(
         "length",
@@ -521,6 +536,49 @@ pub fn register(env: &mut Env) {
         "(table/to-struct t)\n\nA struct copy of t.",
         to_struct,
     );
+}
+
+fn string_find(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
+    args::arity(iso, a, 2, Some(3))?;
+    let pat = args::bytes(iso, a, 0)?;
+    let hay = args::bytes(iso, a, 1)?;
+    let start = if a.len() > 2 {
+        args::int(iso, a, 2)?.max(0) as usize
+    } else {
+        0
+    };
+    if pat.is_empty() {
+        return Ok(Value::Num(start.min(hay.len()) as f64));
+    }
+    let found = hay
+        .get(start..)
+        .and_then(|h| h.windows(pat.len()).position(|w| w == pat.as_slice()));
+    Ok(found.map_or(Value::Nil, |i| Value::Num((i + start) as f64)))
+}
+
+fn sourcemap(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
+    args::arity(iso, a, 1, Some(1))?;
+    let Value::Tuple(r) = a[0] else {
+        return Err(iso.err("bad slot #0, expected tuple"));
+    };
+    let t = iso.heap.tuples.get(r);
+    let (l, c) = (t.line, t.col);
+    Ok(iso
+        .heap
+        .tuple(vec![Value::Num(l as f64), Value::Num(c as f64)]))
+}
+
+fn tuple_type(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
+    args::arity(iso, a, 1, Some(1))?;
+    let Value::Tuple(r) = a[0] else {
+        return Err(iso.err("bad slot #0, expected tuple"));
+    };
+    let name = if iso.heap.tuples.get(r).bracket {
+        "brackets"
+    } else {
+        "parens"
+    };
+    Ok(iso.heap.keyword(name))
 }
 
 fn tuple_slice_str(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {

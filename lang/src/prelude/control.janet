@@ -53,7 +53,7 @@
 (defmacro with "(with [binding ctor &opt dtor] & body)\n\nReleases the resource on exit." [[binding ctor dtor] & body]
   ~(do
      (def ,binding ,ctor)
-     ,(apply defer [(if dtor dtor :close) binding] body)))
+     ,(apply defer (tuple (if dtor dtor :close) binding) body)))
 
 (defmacro assert "(assert x &opt err)" [x &opt err]
   (with-syms [v]

@@ -230,8 +230,13 @@ impl Isolate {
                 }
             }
             Value::Keyword(_) | Value::Symbol(_) if argc >= 1 => {
+                // A method call when the looked-up value is callable, else a lookup.
                 let ds = self.stack[ab + 1];
                 let v = super::ops::get(&self.heap, ds, f);
+                if matches!(v, Value::Closure(_) | Value::Native(_)) {
+                    self.stack[ab] = v;
+                    return self.call_at(ab, argc, tail, boundary);
+                }
                 self.stack[ab] = if v == Value::Nil && argc >= 2 {
                     self.stack[ab + 2]
                 } else {
