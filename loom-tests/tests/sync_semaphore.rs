@@ -72,3 +72,24 @@ fn cancelled_acquire_conserves_and_passes_on() {
         assert_eq!(sem.available_permits(), 0);
     });
 }
+
+#[test]
+fn waiters_never_split_the_permits() {
+    // Two waiters each need both permits, which arrive one at a time. If
+    // both could hold a partial grant, each would keep one and wait forever.
+    loom::model(|| {
+        let sem = Arc::new(Semaphore::new(0));
+        let waiters: Vec<_> = (0..2)
+            .map(|_| {
+                let s = sem.clone();
+                thread::spawn(move || drop(s.acquire_many(2)))
+            })
+            .collect();
+        sem.release(1);
+        sem.release(1);
+        for w in waiters {
+            w.join().unwrap();
+        }
+        assert_eq!(sem.available_permits(), 2);
+    });
+}

@@ -201,6 +201,18 @@ impl WaitTable {
         validate: impl FnOnce(&mut usize) -> bool,
         deadline: Option<Instant>,
     ) -> (WaitResult, usize) {
+        self.wait_ordered(key, token, |t, _| validate(t), deadline)
+    }
+
+    /// [`wait_with`](Self::wait_with) whose `validate` also learns whether
+    /// the waiter would be first in line (no other waiter queued on `key`).
+    pub(crate) fn wait_ordered(
+        &self,
+        key: usize,
+        token: usize,
+        validate: impl FnOnce(&mut usize, bool) -> bool,
+        deadline: Option<Instant>,
+    ) -> (WaitResult, usize) {
         let bucket = self.bucket(key);
         let parker = Parker::new();
         let waiter =
@@ -300,17 +312,19 @@ impl WaitTable {
 
 impl Bucket {
     /// Steps 1–4 of waiting: returns the queued record, or the token if
-    /// `validate` said not to wait.
+    /// `validate` said not to wait. `validate` is told whether the record
+    /// would be first in line for its key.
     pub(crate) fn enqueue(
         &self,
         key: usize,
         mut token: usize,
-        validate: impl FnOnce(&mut usize) -> bool,
+        validate: impl FnOnce(&mut usize, bool) -> bool,
         unpark: impl FnOnce() -> Unpark,
     ) -> Result<Arc<Waiter>, usize> {
         let mut queue = self.queue.lock();
         self.waiters.fetch_add(1, Ordering::AcqRel);
-        if !validate(&mut token) {
+        let first = !queue.iter().any(|e| e.key == key);
+        if !validate(&mut token, first) {
             self.waiters.fetch_sub(1, Ordering::Relaxed);
             return Err(token);
         }

@@ -7,8 +7,12 @@
 //! Protocol:
 //! 1. Acquire fast path: CAS the word down by `n` if it holds at least `n`.
 //! 2. Slow path: wait with token `n`; the compare step (under the bucket lock)
-//!    takes whatever permits are free, up to the need, and queues only if some
-//!    are still lacking. Partial grants stay with the queued record.
+//!    takes all `n` if free; if the waiter would be first in line it instead
+//!    takes whatever is free, up to the need. It queues only if permits are
+//!    still lacking. Partial grants stay with the queued record. Only the
+//!    head of the line ever holds a partial grant: were several waiters
+//!    allowed to, they could split the permits between them and all wait
+//!    forever for the rest.
 //! 3. Release `k`: add `k` to the word (Release), then `wake_filter` the key:
 //!    from the oldest waiter on, take free permits for it; a waiter whose need
 //!    reaches zero is woken, the first one still lacking stops the walk (FIFO:
@@ -73,8 +77,18 @@ impl Semaphore {
         }
     }
 
-    /// Takes `n` permits if that many are free.
-    pub fn try_acquire_many(&self, n: usize) -> Option<Permit<'_>> {
+    /// The compare step of step 2: takes what this waiter may take now;
+    /// true if it must still wait.
+    fn grab(&self, need: &mut usize, first: bool) -> bool {
+        if first {
+            *need -= self.take_up_to(*need);
+        } else if self.try_take_all(*need) {
+            *need = 0;
+        }
+        *need > 0
+    }
+
+    fn try_take_all(&self, n: usize) -> bool {
         let mut avail = self.permits.load(Ordering::Relaxed);
         while avail >= n {
             match self.permits.compare_exchange_weak(
@@ -83,11 +97,16 @@ impl Semaphore {
                 Ordering::Acquire,
                 Ordering::Relaxed,
             ) {
-                Ok(_) => return Some(Permit { sem: self, n }),
+                Ok(_) => return true,
                 Err(now) => avail = now,
             }
         }
-        None
+        false
+    }
+
+    /// Takes `n` permits if that many are free.
+    pub fn try_acquire_many(&self, n: usize) -> Option<Permit<'_>> {
+        self.try_take_all(n).then(|| Permit { sem: self, n })
     }
 
     /// Takes one permit if one is free.
@@ -118,11 +137,8 @@ impl Semaphore {
     fn acquire_slow(&self, n: usize, deadline: Option<Instant>) -> Option<Permit<'_>> {
         let mut need = n;
         loop {
-            let grab = |need: &mut usize| {
-                *need -= self.take_up_to(*need);
-                *need > 0
-            };
-            let (result, left) = global().wait_with(self.key(), need, grab, deadline);
+            let grab = |need: &mut usize, first: bool| self.grab(need, first);
+            let (result, left) = global().wait_ordered(self.key(), need, grab, deadline);
             need = left;
             if need == 0 {
                 return Some(Permit { sem: self, n });
@@ -220,11 +236,8 @@ impl<'a> Future for Acquire<'a> {
             }
         }
         loop {
-            let grab = |need: &mut usize| {
-                *need -= sem.take_up_to(*need);
-                *need > 0
-            };
-            match this.wait.poll_wait(cx, this.need, grab) {
+            let grab = |need: &mut usize, first: bool| sem.grab(need, first);
+            match this.wait.poll_wait_ordered(cx, this.need, grab) {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready((_, left)) => {
                     this.need = left;

@@ -66,6 +66,17 @@ impl<'a> AsyncWait<'a> {
         token: usize,
         validate: impl FnOnce(&mut usize) -> bool,
     ) -> Poll<(WaitResult, usize)> {
+        self.poll_wait_ordered(cx, token, |t, _| validate(t))
+    }
+
+    /// [`poll_wait`](Self::poll_wait) whose `validate` also learns whether
+    /// the task would be first in line (no other waiter queued on the key).
+    pub(crate) fn poll_wait_ordered(
+        &mut self,
+        cx: &mut Context<'_>,
+        token: usize,
+        validate: impl FnOnce(&mut usize, bool) -> bool,
+    ) -> Poll<(WaitResult, usize)> {
         let bucket = self.table.bucket(self.key);
         match &self.waiter {
             None => {
