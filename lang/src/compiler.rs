@@ -661,6 +661,42 @@ impl<'i> Compiler<'i> {
         {
             return Ok(None);
         }
+        let small = |v: Value| match v {
+            Value::Num(n) if n.fract() == 0.0 && n.abs() < 30000.0 => Some(n as i16),
+            _ => None,
+        };
+        // Comparison with a small integer: one instruction, no constant load.
+        let kform = match (small(items[1]), small(items[2])) {
+            (_, Some(k)) => Some((items[1], k, ins)),
+            (Some(k), None) => Some((
+                items[2],
+                k,
+                match ins {
+                    Intrinsic::Lt => Intrinsic::Gt,
+                    Intrinsic::Le => Intrinsic::Ge,
+                    Intrinsic::Gt => Intrinsic::Lt,
+                    Intrinsic::Ge => Intrinsic::Le,
+                    other => other,
+                },
+            )),
+            _ => None,
+        };
+        if let Some((x, k, ins)) = kform {
+            let a = self.expr_any(x)?;
+            let op = match (ins, when) {
+                (Intrinsic::Lt, true) => Op::JmpLtK(a, k, 0),
+                (Intrinsic::Lt, false) => Op::JmpNotLtK(a, k, 0),
+                (Intrinsic::Le, true) => Op::JmpLeK(a, k, 0),
+                (Intrinsic::Le, false) => Op::JmpNotLeK(a, k, 0),
+                (Intrinsic::Gt, true) => Op::JmpGtK(a, k, 0),
+                (Intrinsic::Gt, false) => Op::JmpNotGtK(a, k, 0),
+                (Intrinsic::Ge, true) => Op::JmpGeK(a, k, 0),
+                (Intrinsic::Ge, false) => Op::JmpNotGeK(a, k, 0),
+                (Intrinsic::Eq, true) | (Intrinsic::Neq, false) => Op::JmpEqK(a, k, 0),
+                _ => Op::JmpNotEqK(a, k, 0),
+            };
+            return Ok(Some(self.f().emit(op)));
+        }
         let a = self.expr_any(items[1])?;
         let b = self.expr_any(items[2])?;
         let (a, b) = if matches!(ins, Intrinsic::Gt | Intrinsic::Ge) {

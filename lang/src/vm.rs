@@ -2,6 +2,7 @@
 //! Rust entry points (`run`), fiber switching and signals (`switch`),
 //! upvalues, and the slow-path data operations (`ops`).
 
+mod fast;
 pub mod interp;
 pub mod ops;
 mod run;

@@ -118,6 +118,16 @@ impl FnState {
             Op::JmpNotLt(a, b, _) => Op::JmpNotLt(a, b, off as i16),
             Op::JmpNotLe(a, b, _) => Op::JmpNotLe(a, b, off as i16),
             Op::JmpNotEq(a, b, _) => Op::JmpNotEq(a, b, off as i16),
+            Op::JmpLtK(a, k, _) => Op::JmpLtK(a, k, off as i16),
+            Op::JmpNotLtK(a, k, _) => Op::JmpNotLtK(a, k, off as i16),
+            Op::JmpLeK(a, k, _) => Op::JmpLeK(a, k, off as i16),
+            Op::JmpNotLeK(a, k, _) => Op::JmpNotLeK(a, k, off as i16),
+            Op::JmpGtK(a, k, _) => Op::JmpGtK(a, k, off as i16),
+            Op::JmpNotGtK(a, k, _) => Op::JmpNotGtK(a, k, off as i16),
+            Op::JmpGeK(a, k, _) => Op::JmpGeK(a, k, off as i16),
+            Op::JmpNotGeK(a, k, _) => Op::JmpNotGeK(a, k, off as i16),
+            Op::JmpEqK(a, k, _) => Op::JmpEqK(a, k, off as i16),
+            Op::JmpNotEqK(a, k, _) => Op::JmpNotEqK(a, k, off as i16),
             other => other,
         };
     }

@@ -131,9 +131,10 @@ impl Isolate {
             frames,
             open_upvals,
             cur,
-            fuel,
+            fuel: fuel_slot,
             ..
         } = self;
+        let mut fuel = *fuel_slot;
         let protos: &[Proto] = protos;
         let cur = cur.expect("no running fiber");
         let maxstack = heap.fibers.get(cur).maxstack as usize;
@@ -143,9 +144,10 @@ impl Isolate {
         let mut pc = fr.pc as usize;
         let mut base = fr.base as usize;
         macro_rules! save {
-            () => {
-                frames.last_mut().expect("frame").pc = pc as u32
-            };
+            () => {{
+                frames.last_mut().expect("frame").pc = pc as u32;
+                *fuel_slot = fuel;
+            }};
         }
         macro_rules! fail {
             ($msg:expr) => {{
@@ -167,8 +169,8 @@ impl Isolate {
                 let off = $off as isize;
                 pc = (pc as isize + off) as usize;
                 if off < 0 {
-                    *fuel -= 1;
-                    if *fuel <= 0 {
+                    fuel -= 1;
+                    if fuel <= 0 {
                         save!();
                         return Exit::Fuel;
                     }
@@ -183,7 +185,31 @@ impl Isolate {
                 }
             };
         }
+        macro_rules! jk {
+            ($a:ident, $k:ident, $off:ident, $cmp:tt, $when:expr) => {{
+                let r = if let Value::Num(x) = &stack[base + $a as usize] {
+                    *x $cmp $k as f64
+                } else {
+                    let x = stack[base + $a as usize];
+                    let o = heap.compare(x, Value::Num($k as f64));
+                    o $cmp std::cmp::Ordering::Equal
+                };
+                if r == $when {
+                    jump!($off)
+                }
+            }};
+        }
+
         loop {
+            let top = base + proto.nregs as usize;
+            let (npc, nfuel) =
+                super::fast::run(code, &proto.consts, &mut stack[base..top], pc, fuel);
+            pc = npc;
+            fuel = nfuel;
+            if fuel <= 0 {
+                save!();
+                return Exit::Fuel;
+            }
             let op = code[pc];
             pc += 1;
             match op {
@@ -321,6 +347,17 @@ impl Isolate {
                         jump!(off)
                     }
                 }
+                Op::JmpLtK(a, k, off) => jk!(a, k, off, <, true),
+                Op::JmpNotLtK(a, k, off) => jk!(a, k, off, <, false),
+                Op::JmpLeK(a, k, off) => jk!(a, k, off, <=, true),
+                Op::JmpNotLeK(a, k, off) => jk!(a, k, off, <=, false),
+                Op::JmpGtK(a, k, off) => jk!(a, k, off, >, true),
+                Op::JmpNotGtK(a, k, off) => jk!(a, k, off, >, false),
+                Op::JmpGeK(a, k, off) => jk!(a, k, off, >=, true),
+                Op::JmpNotGeK(a, k, off) => jk!(a, k, off, >=, false),
+                Op::JmpEqK(a, k, off) => jk!(a, k, off, ==, true),
+                Op::JmpNotEqK(a, k, off) => jk!(a, k, off, ==, false),
+
                 Op::Capture(d, i) => {
                     stack[base + d as usize] = heap.closures.get(fr.closure).captures[i as usize];
                 }
@@ -360,26 +397,44 @@ impl Isolate {
                     let ab = base + b as usize;
                     match stack[ab] {
                         Value::Closure(c) => {
-                            *fuel -= 1;
-                            if *fuel <= 0 {
+                            fuel -= 1;
+                            if fuel <= 0 {
                                 pc -= 1;
                                 save!();
                                 return Exit::Fuel;
                             }
                             save!();
-                            match setup_frame(
-                                heap,
-                                protos,
-                                stack,
-                                frames,
-                                c,
-                                ab,
-                                argc as usize,
-                                false,
-                                maxstack,
-                            ) {
-                                Setup::Ok => reload!(),
-                                Setup::Err(m) => return Exit::Error(m),
+                            let pid = heap.closures.get(c).proto;
+                            let p = &protos[pid as usize];
+                            let argc = argc as usize;
+                            if !p.vararg && argc == p.nparams as usize && frames.len() < maxstack {
+                                // Fast path: exact arity, no varargs.
+                                let nb = ab + 1;
+                                let top = nb + p.nregs as usize;
+                                if stack.len() < top {
+                                    stack.resize(top, Value::Nil);
+                                }
+                                for v in stack[nb + argc..top].iter_mut() {
+                                    *v = Value::Nil;
+                                }
+                                fr = Frame {
+                                    closure: c,
+                                    proto: pid,
+                                    pc: 0,
+                                    base: nb as u32,
+                                };
+                                frames.push(fr);
+                                proto = p;
+                                code = &p.code;
+                                pc = 0;
+                                base = nb;
+                            } else {
+                                match setup_frame(
+                                    heap, protos, stack, frames, c, ab, argc, false, maxstack,
+                                ) {
+                                    Setup::Ok => reload!(),
+                                    Setup::Err(m) => return Exit::Error(m),
+                                }
                             }
                         }
                         _ => {
@@ -396,8 +451,8 @@ impl Isolate {
                     let ab = base + b as usize;
                     match stack[ab] {
                         Value::Closure(c) => {
-                            *fuel -= 1;
-                            if *fuel <= 0 {
+                            fuel -= 1;
+                            if fuel <= 0 {
                                 pc -= 1;
                                 save!();
                                 return Exit::Fuel;
@@ -458,6 +513,7 @@ impl Isolate {
                     }
                     frames.pop();
                     if frames.is_empty() {
+                        *fuel_slot = fuel;
                         return Exit::Done(v);
                     }
                     stack[base - 1] = v;
@@ -469,6 +525,7 @@ impl Isolate {
                     }
                     frames.pop();
                     if frames.is_empty() {
+                        *fuel_slot = fuel;
                         return Exit::Done(Value::Nil);
                     }
                     stack[base - 1] = Value::Nil;

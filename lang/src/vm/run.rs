@@ -300,13 +300,20 @@ impl Isolate {
         }
     }
 
+    /// End of the highest register window of any frame of the running fiber.
+    pub(crate) fn live_top(&self) -> usize {
+        self.frames
+            .iter()
+            .map(|fr| fr.base as usize + self.protos[fr.proto as usize].nregs as usize)
+            .max()
+            .unwrap_or(0)
+    }
+
     /// Collects now, with every root of the isolate.
     pub fn collect_now(&mut self) {
-        if let Some(fr) = self.frames.last() {
-            let top = fr.base as usize + self.protos[fr.proto as usize].nregs as usize;
-            if self.stack.len() > top {
-                self.stack.truncate(top);
-            }
+        let top = self.live_top();
+        if self.stack.len() > top {
+            self.stack.truncate(top);
         }
         let mut roots: Vec<Value> = Vec::with_capacity(self.stack.len() + 64);
         roots.extend_from_slice(&self.stack);

@@ -26,11 +26,9 @@ use crate::value::{Ref, Signal, Value};
 impl Isolate {
     /// Moves the running registers into fiber `f`'s object.
     pub(crate) fn save_state(&mut self, f: Ref) {
-        if let Some(fr) = self.frames.last() {
-            let top = fr.base as usize + self.protos[fr.proto as usize].nregs as usize;
-            if self.stack.len() > top {
-                self.stack.truncate(top);
-            }
+        let top = self.live_top();
+        if self.stack.len() > top {
+            self.stack.truncate(top);
         }
         let fib = self.heap.fibers.get_mut(f);
         fib.stack = std::mem::take(&mut self.stack);
