@@ -128,6 +128,7 @@ impl FnState {
             Op::JmpNotGeK(a, k, _) => Op::JmpNotGeK(a, k, off as i16),
             Op::JmpEqK(a, k, _) => Op::JmpEqK(a, k, off as i16),
             Op::JmpNotEqK(a, k, _) => Op::JmpNotEqK(a, k, off as i16),
+            Op::IncJmpLt(a, b, _) => Op::IncJmpLt(a, b, off as i16),
             other => other,
         };
     }

@@ -164,10 +164,17 @@ impl<'i> Compiler<'i> {
         }
         let captured = self.f().scopes.last().is_some_and(|s| s.captured);
         self.f().pop_scope();
+        let labels_before = self.f().label_max;
         self.f().patch_to_here(jcond);
         let mark = self.f().free;
+        let cond_start = self.f().here();
         match self.fused_jump(args[0], true)? {
-            Some(j) => self.f().patch(j, body_start),
+            Some(j) => {
+                self.f().patch(j, body_start);
+                if j == cond_start && !captured && labels_before < j {
+                    self.fuse_counted_loop(jcond, j, body_start);
+                }
+            }
             None => {
                 let c = self.expr_any(args[0])?;
                 let j = self.f().emit(Op::JmpIf(c, 0));
@@ -184,6 +191,28 @@ impl<'i> Compiler<'i> {
         }
         self.f().emit(Op::Nil(dst));
         Ok(())
+    }
+
+        /// Turns `AddK(i, i, 1); JmpLt(i, e, body)` at the end of a loop into one
+    /// `IncJmpLt`, with the entry jump testing `i < e` itself.
+    fn fuse_counted_loop(&mut self, jcond: usize, j: usize, body_start: usize) {
+        let f = self.f();
+        if j < 1 || j - 1 <= jcond {
+            return;
+        }
+        let (Op::AddK(d, s, 1), Op::JmpLt(a, e, _)) = (f.proto.code[j - 1], f.proto.code[j]) else {
+            return;
+        };
+        if d != s || d != a || e == a {
+            return;
+        }
+        f.proto.code.pop();
+        f.proto.positions.pop();
+        f.proto.code[j - 1] = Op::IncJmpLt(a, e, 0);
+        f.patch(j - 1, body_start);
+        f.proto.code[jcond] = Op::JmpNotLt(a, e, 0);
+        let exit = f.here();
+        f.patch(jcond, exit);
     }
 
     fn break_form(&mut self, args: &[Value], dst: u16) -> CResult<()> {

@@ -9,7 +9,7 @@
 //! keeps `pc`, `fuel` and the window in machine registers.
 
 use crate::bytecode::Op;
-use crate::value::Value;
+use crate::value::{Ref, Value};
 
 /// Runs from `pc` until an instruction needs the general loop; returns the
 /// new `pc` and the remaining fuel.
@@ -18,6 +18,8 @@ use crate::value::Value;
 pub fn run(
     code: &[Op],
     consts: &[Value],
+    caps: &[Value],
+    closure: Ref,
     regs: &mut [Value],
     mut pc: usize,
     mut fuel: i64,
@@ -52,6 +54,8 @@ pub fn run(
             Op::Nil(d) => regs[d as usize] = Value::Nil,
             Op::Bool(d, b) => regs[d as usize] = Value::Bool(b),
             Op::Const(d, k) => regs[d as usize] = consts[k as usize],
+            Op::SelfFn(d) => regs[d as usize] = Value::Closure(closure),
+            Op::Capture(d, i) => regs[d as usize] = caps[i as usize],
             Op::Add(d, a, b) => {
                 let r = num!(a) + num!(b);
                 regs[d as usize] = Value::Num(r);
@@ -82,6 +86,14 @@ pub fn run(
             }
             Op::Not(d, a) => regs[d as usize] = Value::Bool(!regs[a as usize].truthy()),
             Op::Jmp(off) => jump!(off),
+            Op::IncJmpLt(i, e, off) => {
+                let x = num!(i) + 1.0;
+                let lim = num!(e);
+                regs[i as usize] = Value::Num(x);
+                if x < lim {
+                    jump!(off)
+                }
+            }
             Op::JmpIf(r, off) => {
                 if regs[r as usize].truthy() {
                     jump!(off)

@@ -202,8 +202,9 @@ impl Isolate {
 
         loop {
             let top = base + proto.nregs as usize;
+            let caps = &heap.closures.get(fr.closure).captures;
             let (npc, nfuel) =
-                super::fast::run(code, &proto.consts, &mut stack[base..top], pc, fuel);
+                super::fast::run(code, &proto.consts, caps, fr.closure, &mut stack[base..top], pc, fuel);
             pc = npc;
             fuel = nfuel;
             if fuel <= 0 {
@@ -305,6 +306,22 @@ impl Isolate {
                     stack[base + d as usize] = Value::Bool(!stack[base + a as usize].truthy())
                 }
                 Op::Jmp(off) => jump!(off),
+                Op::IncJmpLt(i, e, off) => {
+                    let x = stack[base + i as usize];
+                    let Value::Num(n) = x else {
+                        fail!(super::ops::arith_error(heap, "+", x, Value::Num(1.0)))
+                    };
+                    let v = Value::Num(n + 1.0);
+                    stack[base + i as usize] = v;
+                    let lim = stack[base + e as usize];
+                    let r = match lim {
+                        Value::Num(l) => n + 1.0 < l,
+                        _ => heap.compare(v, lim).is_lt(),
+                    };
+                    if r {
+                        jump!(off)
+                    }
+                }
                 Op::JmpIf(r, off) => {
                     if stack[base + r as usize].truthy() {
                         jump!(off)
