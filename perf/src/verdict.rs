@@ -88,7 +88,7 @@ fn quote(line: Option<&str>) -> String {
 }
 
 fn clip(line: &str) -> String {
-    const MAX: usize = 80;
+    const MAX: usize = 160;
     if line.chars().count() <= MAX {
         return line.to_string();
     }
@@ -141,11 +141,11 @@ mod tests {
 
     #[test]
     fn long_lines_are_clipped() {
-        let long = "x".repeat(200);
+        let long = "x".repeat(400);
         let Verdict::Wrong(detail) = compare(long.as_bytes(), "y") else {
             panic!("should differ")
         };
-        assert!(detail.chars().count() < 120, "{detail}");
+        assert!(detail.chars().count() < 200, "{detail}");
         assert!(detail.ends_with("…`"));
     }
 }
