@@ -54,7 +54,7 @@ pub enum Op {
     JmpNotGeK(u16, i16, i16),
     JmpEqK(u16, i16, i16),
     JmpNotEqK(u16, i16, i16),
-        /// `i = i + 1`, then jump while `i < limit` (the end of a counted loop).
+    /// `i = i + 1`, then jump while `i < limit` (the end of a counted loop).
     IncJmpLt(u16, u16, i16),
     Add(u16, u16, u16),
     AddK(u16, u16, i16),

@@ -193,7 +193,7 @@ impl<'i> Compiler<'i> {
         Ok(())
     }
 
-        /// Turns `AddK(i, i, 1); JmpLt(i, e, body)` at the end of a loop into one
+    /// Turns `AddK(i, i, 1); JmpLt(i, e, body)` at the end of a loop into one
     /// `IncJmpLt`, with the entry jump testing `i < e` itself.
     fn fuse_counted_loop(&mut self, jcond: usize, j: usize, body_start: usize) {
         let f = self.f();

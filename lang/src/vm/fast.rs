@@ -1,32 +1,47 @@
-//! The fast lane of the dispatch loop: straight-line register arithmetic,
-//! comparisons and jumps over one frame's register window.
+//! The fast lane of the dispatch loop: register arithmetic, comparisons,
+//! jumps, and calls/returns between closures, over the running fiber's stack.
 //!
-//! Invariant: `run` executes only instructions that touch nothing but the
-//! frame's registers and constants; at the first other instruction, at a
-//! non-number operand, or when fuel runs out on a backward jump, it returns
-//! with `pc` at the instruction still to execute (so the general loop in
-//! `interp` re-executes it with full semantics). Keeping this loop small
-//! keeps `pc`, `fuel` and the window in machine registers.
+//! Invariant: `run` executes only instructions whose every case it knows:
+//! register and constant moves, numeric arithmetic, jumps, and closure
+//! calls with exact arity (no varargs) and returns from frames that have no
+//! open upvalues and are not the fiber's bottom frame. At the first other
+//! instruction, at a non-number operand, or when fuel runs out, it returns
+//! with `pc` at the instruction still to execute, the top frame current, and
+//! every frame below holding its saved `pc` — so the general loop in
+//! `interp` simply continues. A small loop keeps its state in registers.
 
-use crate::bytecode::Op;
-use crate::value::{Ref, Value};
+use crate::bytecode::{Op, Proto};
+use crate::fiber::Frame;
+use crate::heap::arena::Arena;
+use crate::objects::Closure;
+use crate::value::Value;
 
-/// Runs from `pc` until an instruction needs the general loop; returns the
-/// new `pc` and the remaining fuel.
+/// Runs from `pc` in the top frame; returns the `pc` to continue at (in the
+/// then-top frame) and the remaining fuel.
 #[inline(never)]
 #[allow(clippy::neg_cmp_op_on_partial_ord)] // NaN must fail every comparison, as in Janet
 pub fn run(
-    code: &[Op],
-    consts: &[Value],
-    caps: &[Value],
-    closure: Ref,
-    regs: &mut [Value],
+    protos: &[Proto],
+    closures: &Arena<Closure>,
+    stack: &mut [Value],
+    frames: &mut Vec<Frame>,
+    maxstack: usize,
     mut pc: usize,
     mut fuel: i64,
 ) -> (usize, i64) {
+    let mut fr = *frames.last().expect("frame");
+    let mut proto = &protos[fr.proto as usize];
+    let mut code: &[Op] = &proto.code;
+    let mut base = fr.base as usize;
+    let st: &mut [Value] = &mut stack[..];
+    macro_rules! reg {
+        ($r:expr) => {
+            st[base + $r as usize]
+        };
+    }
     macro_rules! num {
         ($r:expr) => {
-            match &regs[$r as usize] {
+            match &st[base + $r as usize] {
                 Value::Num(x) => *x,
                 _ => return (pc, fuel),
             }
@@ -49,60 +64,111 @@ pub fn run(
     loop {
         let op = code[pc];
         match op {
-            Op::Move(d, s) => regs[d as usize] = regs[s as usize],
-            Op::Int(d, n) => regs[d as usize] = Value::Num(n as f64),
-            Op::Nil(d) => regs[d as usize] = Value::Nil,
-            Op::Bool(d, b) => regs[d as usize] = Value::Bool(b),
-            Op::Const(d, k) => regs[d as usize] = consts[k as usize],
-            Op::SelfFn(d) => regs[d as usize] = Value::Closure(closure),
-            Op::Capture(d, i) => regs[d as usize] = caps[i as usize],
+            Op::Move(d, s) => reg!(d) = reg!(s),
+            Op::Int(d, n) => reg!(d) = Value::Num(n as f64),
+            Op::Nil(d) => reg!(d) = Value::Nil,
+            Op::Bool(d, b) => reg!(d) = Value::Bool(b),
+            Op::Const(d, k) => reg!(d) = proto.consts[k as usize],
+            Op::SelfFn(d) => reg!(d) = Value::Closure(fr.closure),
+            Op::Capture(d, i) => reg!(d) = closures.get(fr.closure).captures[i as usize],
             Op::Add(d, a, b) => {
                 let r = num!(a) + num!(b);
-                regs[d as usize] = Value::Num(r);
+                reg!(d) = Value::Num(r);
             }
             Op::Sub(d, a, b) => {
                 let r = num!(a) - num!(b);
-                regs[d as usize] = Value::Num(r);
+                reg!(d) = Value::Num(r);
             }
             Op::Mul(d, a, b) => {
                 let r = num!(a) * num!(b);
-                regs[d as usize] = Value::Num(r);
+                reg!(d) = Value::Num(r);
             }
             Op::Div(d, a, b) => {
                 let r = num!(a) / num!(b);
-                regs[d as usize] = Value::Num(r);
+                reg!(d) = Value::Num(r);
             }
             Op::AddK(d, a, k) => {
                 let r = num!(a) + k as f64;
-                regs[d as usize] = Value::Num(r);
+                reg!(d) = Value::Num(r);
             }
             Op::Lt(d, a, b) => {
                 let r = num!(a) < num!(b);
-                regs[d as usize] = Value::Bool(r);
+                reg!(d) = Value::Bool(r);
             }
             Op::Le(d, a, b) => {
                 let r = num!(a) <= num!(b);
-                regs[d as usize] = Value::Bool(r);
+                reg!(d) = Value::Bool(r);
             }
-            Op::Not(d, a) => regs[d as usize] = Value::Bool(!regs[a as usize].truthy()),
+            Op::Not(d, a) => reg!(d) = Value::Bool(!reg!(a).truthy()),
             Op::Jmp(off) => jump!(off),
             Op::IncJmpLt(i, e, off) => {
                 let x = num!(i) + 1.0;
                 let lim = num!(e);
-                regs[i as usize] = Value::Num(x);
+                reg!(i) = Value::Num(x);
                 if x < lim {
                     jump!(off)
                 }
             }
             Op::JmpIf(r, off) => {
-                if regs[r as usize].truthy() {
+                if reg!(r).truthy() {
                     jump!(off)
                 }
             }
             Op::JmpIfNot(r, off) => {
-                if !regs[r as usize].truthy() {
+                if !reg!(r).truthy() {
                     jump!(off)
                 }
+            }
+            Op::Call(b, argc) => {
+                let ab = base + b as usize;
+                let Value::Closure(c) = st[ab] else {
+                    return (pc, fuel);
+                };
+                let pid = closures.get(c).proto;
+                let p = &protos[pid as usize];
+                let argc = argc as usize;
+                if p.vararg || argc != p.nparams as usize || frames.len() >= maxstack || fuel <= 1 {
+                    return (pc, fuel);
+                }
+                let nb = ab + 1;
+                let top = nb + p.nregs as usize;
+                if st.len() < top {
+                    // Growing the stack is the general loop's job.
+                    return (pc, fuel);
+                }
+                fuel -= 1;
+                for v in st[nb + argc..top].iter_mut() {
+                    *v = Value::Nil;
+                }
+                if let Some(caller) = frames.last_mut() {
+                    caller.pc = (pc + 1) as u32;
+                }
+                fr = Frame {
+                    closure: c,
+                    proto: pid,
+                    pc: 0,
+                    base: nb as u32,
+                };
+                frames.push(fr);
+                proto = p;
+                code = &p.code;
+                base = nb;
+                pc = 0;
+                continue;
+            }
+            Op::Ret(r) => {
+                if proto.has_upvals || frames.len() < 2 {
+                    return (pc, fuel);
+                }
+                let v = reg!(r);
+                frames.pop();
+                st[base - 1] = v;
+                fr = *frames.last().expect("caller frame");
+                proto = &protos[fr.proto as usize];
+                code = &proto.code;
+                base = fr.base as usize;
+                pc = fr.pc as usize;
+                continue;
             }
             Op::JmpLt(a, b, off) => {
                 if num!(a) < num!(b) {
@@ -170,7 +236,7 @@ pub fn run(
                 }
             }
             Op::JmpNotEqK(a, k, off) => {
-                if num!(a) != k as f64 {
+                if !(num!(a) == k as f64) {
                     jump!(off)
                 }
             }

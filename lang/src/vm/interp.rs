@@ -63,7 +63,8 @@ pub fn setup_frame(
     }
     let top = nb + p.nregs as usize;
     if stack.len() < top.max(nb + argc) {
-        stack.resize(top.max(nb + argc), Value::Nil);
+        // Grow with slack so the fast lane rarely has to hand back a call.
+        stack.resize(top.max(nb + argc) + 8, Value::Nil);
     }
     if p.vararg {
         let fixed = (p.nparams + p.nopt) as usize;
@@ -138,11 +139,11 @@ impl Isolate {
         let protos: &[Proto] = protos;
         let cur = cur.expect("no running fiber");
         let maxstack = heap.fibers.get(cur).maxstack as usize;
-        let mut fr = *frames.last().expect("no frame");
-        let mut proto = &protos[fr.proto as usize];
-        let mut code: &[Op] = &proto.code;
-        let mut pc = fr.pc as usize;
-        let mut base = fr.base as usize;
+        let mut fr;
+        let mut proto: &Proto;
+        let mut code: &[Op];
+        let mut base: usize;
+        let mut pc = frames.last().expect("no frame").pc as usize;
         macro_rules! save {
             () => {{
                 frames.last_mut().expect("frame").pc = pc as u32;
@@ -155,13 +156,11 @@ impl Isolate {
                 return Exit::Error($msg);
             }};
         }
+        // Frame state is re-read at the top of the loop; a frame change
+        // only needs the new top frame's pc.
         macro_rules! reload {
             () => {{
-                fr = *frames.last().expect("frame");
-                proto = &protos[fr.proto as usize];
-                code = &proto.code;
-                pc = fr.pc as usize;
-                base = fr.base as usize;
+                pc = frames.last().expect("frame").pc as usize;
             }};
         }
         macro_rules! jump {
@@ -201,12 +200,14 @@ impl Isolate {
         }
 
         loop {
-            let top = base + proto.nregs as usize;
-            let caps = &heap.closures.get(fr.closure).captures;
             let (npc, nfuel) =
-                super::fast::run(code, &proto.consts, caps, fr.closure, &mut stack[base..top], pc, fuel);
-            pc = npc;
+                super::fast::run(protos, &heap.closures, stack, frames, maxstack, pc, fuel);
             fuel = nfuel;
+            fr = *frames.last().expect("frame");
+            proto = &protos[fr.proto as usize];
+            code = &proto.code;
+            base = fr.base as usize;
+            pc = npc;
             if fuel <= 0 {
                 save!();
                 return Exit::Fuel;
@@ -421,37 +422,12 @@ impl Isolate {
                                 return Exit::Fuel;
                             }
                             save!();
-                            let pid = heap.closures.get(c).proto;
-                            let p = &protos[pid as usize];
                             let argc = argc as usize;
-                            if !p.vararg && argc == p.nparams as usize && frames.len() < maxstack {
-                                // Fast path: exact arity, no varargs.
-                                let nb = ab + 1;
-                                let top = nb + p.nregs as usize;
-                                if stack.len() < top {
-                                    stack.resize(top, Value::Nil);
-                                }
-                                for v in stack[nb + argc..top].iter_mut() {
-                                    *v = Value::Nil;
-                                }
-                                fr = Frame {
-                                    closure: c,
-                                    proto: pid,
-                                    pc: 0,
-                                    base: nb as u32,
-                                };
-                                frames.push(fr);
-                                proto = p;
-                                code = &p.code;
-                                pc = 0;
-                                base = nb;
-                            } else {
-                                match setup_frame(
-                                    heap, protos, stack, frames, c, ab, argc, false, maxstack,
-                                ) {
-                                    Setup::Ok => reload!(),
-                                    Setup::Err(m) => return Exit::Error(m),
-                                }
+                            match setup_frame(
+                                heap, protos, stack, frames, c, ab, argc, false, maxstack,
+                            ) {
+                                Setup::Ok => reload!(),
+                                Setup::Err(m) => return Exit::Error(m),
                             }
                         }
                         _ => {
