@@ -39,7 +39,6 @@
 //!    key ask the filter: Wake removes it, stores WOKEN (Release) and collects
 //!    its thread/waker; Skip leaves it; Stop ends the walk.
 //! 4. Unlock, then unpark/wake everything collected (never under the lock).
-//!    Batches of `BATCH` keep the collection on the stack.
 //! 5. Return how many records were woken: exactly the records removed.
 //!
 //! Spurious wakeups: the table never reports `Woken` without a waker having
@@ -55,8 +54,6 @@ use crate::loom::{Arc, AtomicUsize, Ordering, Parked, Parker, SmallLock, Unparke
 
 const WAITING: usize = 0;
 const WOKEN: usize = 1;
-/// Wakes delivered per lock hold; more are delivered in further rounds.
-const BATCH: usize = 16;
 
 /// How a wait ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -89,12 +86,40 @@ pub(crate) struct Waiter {
     token: AtomicUsize,
 }
 
+#[cfg(not(loom))]
+thread_local! {
+    /// One finished record per thread, reused by its next wait (saves an
+    /// allocation per wait; a record is reused only when nobody else holds it).
+    static SPARE: std::cell::Cell<Option<Arc<Waiter>>> = const { std::cell::Cell::new(None) };
+}
+
 impl Waiter {
-    fn new(token: usize) -> Arc<Self> {
+    fn obtain(token: usize) -> Arc<Self> {
+        #[cfg(not(loom))]
+        if let Some(mut spare) = SPARE.try_with(|s| s.take()).ok().flatten() {
+            if let Some(record) = Arc::get_mut(&mut spare) {
+                *record.state.get_mut() = WAITING;
+                *record.token.get_mut() = token;
+                return spare;
+            }
+        }
         Arc::new(Waiter {
             state: AtomicUsize::new(WAITING),
             token: AtomicUsize::new(token),
         })
+    }
+
+    /// Offers a record that has left the queue for this thread's next wait.
+    pub(crate) fn recycle(record: Arc<Self>) {
+        #[cfg(not(loom))]
+        {
+            let mut record = record;
+            if Arc::get_mut(&mut record).is_some() {
+                let _ = SPARE.try_with(|s| s.set(Some(record)));
+            }
+        }
+        #[cfg(loom)]
+        drop(record);
     }
     pub(crate) fn is_woken(&self) -> bool {
         // Acquire: pairs with the Release store in `wake_filter`, so the
@@ -220,19 +245,21 @@ impl WaitTable {
                 Ok(waiter) => waiter,
                 Err(token) => return (WaitResult::Invalid, token),
             };
-        loop {
+        let outcome = loop {
             if waiter.is_woken() {
-                return (WaitResult::Woken, waiter.token());
+                break (WaitResult::Woken, waiter.token());
             }
             if parker.park_until(deadline) == Parked::DeadlinePassed {
-                return match bucket.withdraw(&waiter) {
+                break match bucket.withdraw(&waiter) {
                     Some(token) => (WaitResult::TimedOut, token),
                     // A waker removed the record first: it set WOKEN under the
                     // lock we have just held, so the wake is ours to report.
                     None => (WaitResult::Woken, waiter.token()),
                 };
             }
-        }
+        };
+        Waiter::recycle(waiter);
+        outcome
     }
 
     /// Wakes up to `n` waiters on `key`, oldest first; returns how many.
@@ -263,50 +290,46 @@ impl WaitTable {
         if bucket.waiters.fetch_add(0, Ordering::AcqRel) == 0 {
             return 0;
         }
-        let mut woken = 0;
-        loop {
-            let mut batch: [Option<Unpark>; BATCH] = Default::default();
-            let mut taken = 0;
-            let mut stopped = true;
-            {
-                let mut queue = bucket.queue.lock();
-                let mut i = 0;
-                while i < queue.len() {
-                    if queue[i].key != key {
-                        i += 1;
-                        continue;
-                    }
-                    if taken == BATCH {
-                        stopped = false;
-                        break;
-                    }
-                    let record = &queue[i].waiter;
-                    let mut token = record.token.load(Ordering::Relaxed);
-                    let decision = filter(&mut token);
-                    record.token.store(token, Ordering::Relaxed);
-                    match decision {
-                        Filter::Wake => {
-                            let entry = queue.remove(i).expect("index in range");
-                            bucket.waiters.fetch_sub(1, Ordering::Relaxed);
-                            // Release: the token above is visible to the owner
-                            // once it reads WOKEN.
-                            entry.waiter.state.store(WOKEN, Ordering::Release);
-                            batch[taken] = Some(entry.unpark);
-                            taken += 1;
+        // The first wake stays inline; only a wake of several allocates.
+        let mut first: Option<Unpark> = None;
+        let mut rest: Vec<Unpark> = Vec::new();
+        {
+            let mut queue = bucket.queue.lock();
+            let mut i = 0;
+            while i < queue.len() {
+                if queue[i].key != key {
+                    i += 1;
+                    continue;
+                }
+                let record = &queue[i].waiter;
+                let mut token = record.token.load(Ordering::Relaxed);
+                let decision = filter(&mut token);
+                record.token.store(token, Ordering::Relaxed);
+                match decision {
+                    Filter::Wake => {
+                        let entry = queue.remove(i).expect("index in range");
+                        bucket.waiters.fetch_sub(1, Ordering::Relaxed);
+                        // Release: the token above is visible to the owner
+                        // once it reads WOKEN.
+                        entry.waiter.state.store(WOKEN, Ordering::Release);
+                        match first {
+                            None => first = Some(entry.unpark),
+                            Some(_) => rest.push(entry.unpark),
                         }
-                        Filter::Skip => i += 1,
-                        Filter::Stop => break,
                     }
+                    Filter::Skip => i += 1,
+                    Filter::Stop => break,
                 }
             }
-            woken += taken;
-            for unpark in batch.into_iter().flatten() {
-                unpark.deliver();
-            }
-            if stopped {
-                return woken;
-            }
         }
+        let woken = first.is_some() as usize + rest.len();
+        if let Some(unpark) = first {
+            unpark.deliver();
+        }
+        for unpark in rest {
+            unpark.deliver();
+        }
+        woken
     }
 }
 
@@ -328,7 +351,7 @@ impl Bucket {
             self.waiters.fetch_sub(1, Ordering::Relaxed);
             return Err(token);
         }
-        let waiter = Waiter::new(token);
+        let waiter = Waiter::obtain(token);
         queue.push_back(Entry {
             key,
             waiter: waiter.clone(),

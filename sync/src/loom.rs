@@ -86,7 +86,7 @@ mod imp {
     /// Wait-table buckets of the global table (a power of two).
     pub(crate) const BUCKETS: usize = 256;
     /// Spins before a primitive parks.
-    pub(crate) const SPINS: u32 = 64;
+    pub(crate) const SPINS: u32 = 100;
 
     /// The bucket lock: parking_lot's word lock, held for a few instructions.
     pub(crate) struct SmallLock<T>(parking_lot::Mutex<T>);

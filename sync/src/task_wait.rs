@@ -97,7 +97,9 @@ impl<'a> AsyncWait<'a> {
                 // Either WOKEN was seen, or the record left the queue, which
                 // only a waker does while we hold it: it is WOKEN.
                 let token = waiter.token();
-                self.waiter = None;
+                if let Some(waiter) = self.waiter.take() {
+                    Waiter::recycle(waiter);
+                }
                 Poll::Ready((WaitResult::Woken, token))
             }
         }
@@ -109,10 +111,12 @@ impl<'a> AsyncWait<'a> {
         let Some(waiter) = self.waiter.take() else {
             return Cancel::Idle;
         };
-        match self.table.bucket(self.key).withdraw(&waiter) {
+        let cancel = match self.table.bucket(self.key).withdraw(&waiter) {
             Some(token) => Cancel::Removed(token),
             None => Cancel::Woken(waiter.token()),
-        }
+        };
+        Waiter::recycle(waiter);
+        cancel
     }
 }
 
