@@ -167,3 +167,59 @@ fn stats_show_driver_and_flags() {
         assert!(f.single_issuer, "{f:?}");
     }
 }
+
+per_driver!(idle_runtime_does_not_spin, 2, |rt: Runtime| {
+    rt.block_on(async { spindle_rt::time::sleep(Duration::from_millis(1)).await });
+    std::thread::sleep(Duration::from_millis(20));
+    let before = rt.stats();
+    std::thread::sleep(Duration::from_millis(200));
+    let after = rt.stats();
+    // Workers sleep in their driver until work arrives: no parks, no polls.
+    assert_eq!(
+        after.total(|w| w.parks),
+        before.total(|w| w.parks),
+        "{after:?}"
+    );
+    assert_eq!(after.total(|w| w.polled), before.total(|w| w.polled));
+});
+
+per_driver!(timers_fire_in_order_and_interval_ticks, 2, |rt: Runtime| {
+    use spindle_rt::time::{interval, sleep, timeout};
+    rt.block_on(async {
+        let order = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let hs: Vec<_> = [30u64, 10, 20]
+            .into_iter()
+            .map(|ms| {
+                let o = order.clone();
+                spawn(async move {
+                    sleep(Duration::from_millis(ms)).await;
+                    o.lock().unwrap().push(ms);
+                })
+            })
+            .collect();
+        for h in hs {
+            h.await.unwrap();
+        }
+        assert_eq!(*order.lock().unwrap(), vec![10, 20, 30]);
+        assert_eq!(timeout(Duration::from_secs(5), async { 5 }).await, Ok(5));
+        let mut iv = interval(Duration::from_millis(2));
+        let t0 = iv.tick().await;
+        let t1 = iv.tick().await;
+        assert_eq!(t1 - t0, Duration::from_millis(2));
+    });
+});
+
+per_driver!(hundred_thousand_pending_timers, 2, |rt: Runtime| {
+    rt.block_on(async {
+        let hs: Vec<_> = (0..100_000u64)
+            .map(|i| spawn(spindle_rt::time::sleep(Duration::from_secs(1000 + i))))
+            .collect();
+        yield_now().await;
+        for h in &hs {
+            h.abort();
+        }
+        for h in hs {
+            assert!(h.await.unwrap_err().is_cancelled());
+        }
+    });
+});

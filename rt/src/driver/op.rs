@@ -57,6 +57,12 @@ pub(crate) trait OpKind: Send + Sized + 'static {
     fn syscall(&mut self) -> io::Result<i32>;
     /// Readiness to wait for after `WouldBlock`; `None` for ops that never block (files).
     fn interest(&self) -> Option<(RawFd, Interest)>;
+    /// True when, on io_uring, a non-blocking attempt should come first
+    /// (socket send/recv: usually ready, saving a ring round trip); only
+    /// `WouldBlock` then goes to the ring.
+    fn try_first(&self) -> bool {
+        false
+    }
     /// Names this op in errors (defaults to `NAME`).
     fn name(&self) -> &'static str {
         Self::NAME
@@ -193,6 +199,18 @@ impl<K: OpKind> Future for Op<K> {
                         Poll::Ready(kind.complete(Err(op_error(name, e))))
                     }
                     Some(true) => {
+                        if kind.try_first() {
+                            match kind.syscall() {
+                                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                                res => {
+                                    coop.made_progress();
+                                    let name = kind.name();
+                                    return Poll::Ready(
+                                        kind.complete(res.map_err(|e| op_error(name, e))),
+                                    );
+                                }
+                            }
+                        }
                         let mut boxed = Box::new(kind);
                         let entry = boxed.uring_entry();
                         let shared = context::with_worker(|w| {

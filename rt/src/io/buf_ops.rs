@@ -15,6 +15,9 @@ use io_uring::{opcode, squeue, types};
 use super::sys::{cvt, RawAddr};
 use crate::driver::op::{Interest, OpKind};
 
+/// Whether socket reads try `recv(MSG_DONTWAIT)` before going to the ring.
+const TRY_READ_FIRST: bool = false;
+
 /// Marks `n` freshly written bytes of `buf`'s spare capacity as initialised.
 fn commit(buf: &mut Vec<u8>, n: usize) {
     let n = n.min(buf.capacity() - buf.len());
@@ -44,6 +47,10 @@ pub(crate) struct ReadBuf {
 impl OpKind for ReadBuf {
     type Output = (io::Result<usize>, Vec<u8>);
     const NAME: &'static str = "read";
+
+    fn try_first(&self) -> bool {
+        self.socket && TRY_READ_FIRST
+    }
 
     fn uring_entry(&mut self) -> squeue::Entry {
         let (ptr, cap) = spare(&mut self.buf);
@@ -99,6 +106,10 @@ pub(crate) struct WriteBuf {
 impl OpKind for WriteBuf {
     type Output = (io::Result<usize>, Vec<u8>);
     const NAME: &'static str = "write";
+
+    fn try_first(&self) -> bool {
+        self.socket
+    }
 
     fn uring_entry(&mut self) -> squeue::Entry {
         let data = &self.buf[self.pos..];
