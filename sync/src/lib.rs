@@ -7,6 +7,30 @@
 //! The futures depend on nothing but `std::task::Waker`, so any executor can
 //! drive them; they take no deadline — race them with your runtime's timer
 //! and drop the loser (dropping is a clean cancellation).
+//!
+//! ```
+//! use spindle_sync::{Lock, Queue, Semaphore};
+//! use std::time::{Duration, Instant};
+//!
+//! let counter = Lock::new(0);
+//! *counter.lock() += 1;
+//! assert_eq!(*counter.lock(), 1);
+//!
+//! let q = Queue::new(2);
+//! q.put("a").unwrap();
+//! q.close();
+//! assert_eq!(q.take(), Ok("a"));
+//! assert!(q.take().is_err()); // closed and drained
+//!
+//! let sem = Semaphore::new(1);
+//! let held = sem.acquire();
+//! assert!(sem.acquire_many_deadline(1, Instant::now() + Duration::from_millis(1)).is_none());
+//! drop(held);
+//! ```
+//!
+//! The wait table itself ([`WaitTable`], [`global`]) is public for callers
+//! that build their own primitives (the language's `ev/futex-wait`): wait on
+//! a key while a word still holds a value, wake by key with an exact count.
 
 mod barrier;
 mod condvar;

@@ -20,8 +20,6 @@ mod imp {
     /// share a bucket), and the bucket chosen cannot depend on where the
     /// allocator put an object, which would make executions nondeterministic.
     pub(crate) const BUCKETS: usize = 1;
-    /// Spins before parking: none, spinning only multiplies loom's states.
-    pub(crate) const SPINS: u32 = 0;
 
     /// The bucket lock.
     pub(crate) struct SmallLock<T>(loom::sync::Mutex<T>);
@@ -70,10 +68,6 @@ mod imp {
         pub(crate) fn unpark(self) {
             self.0.notify();
         }
-    }
-
-    pub(crate) fn spin_hint() {
-        loom::hint::spin_loop();
     }
 }
 
@@ -169,9 +163,10 @@ pub(crate) enum Parked {
     DeadlinePassed,
 }
 
-/// Spins `SPINS` rounds while `busy` says the word is still taken; returns
-/// whether the word looked free before the budget ran out.
+/// Spins up to `SPINS` rounds while `busy` says the word is still taken;
+/// returns whether the word looked free before the budget ran out.
 pub(crate) fn spin_while(mut busy: impl FnMut() -> bool) -> bool {
+    #[cfg(not(loom))]
     for _ in 0..SPINS {
         if !busy() {
             return true;
