@@ -161,3 +161,19 @@ fn task_waiter_woken_by_thread() {
         assert_eq!(w.as_mut().poll(&mut cx), Poll::Ready(WaitResult::Woken));
     });
 }
+
+#[test]
+fn deadline_racing_wake_is_counted_exactly() {
+    // A thread waiter whose deadline fires while a wake races it: the wake
+    // counts it (1) exactly when it reports Woken, and a timed-out waiter
+    // leaves nothing queued.
+    loom::model(|| {
+        let table = Arc::new(WaitTable::new());
+        let t2 = table.clone();
+        let waiter = thread::spawn(move || t2.wait(KEY, || true, Some(std::time::Instant::now())));
+        let woke = table.wake(KEY, 1);
+        let result = waiter.join().unwrap();
+        assert_eq!(woke == 1, result == WaitResult::Woken);
+        assert_eq!(table.wake_all(KEY), 0);
+    });
+}
