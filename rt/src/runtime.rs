@@ -104,6 +104,7 @@ impl Builder {
             let (shared, tx) = (shared.clone(), tx.clone());
             let t = thread::Builder::new()
                 .name(format!("{name}-{index}"))
+                .stack_size(8 << 20)
                 .spawn(move || crate::sched::worker::run(shared, index, local, io, tx))?;
             threads.push(t);
         }

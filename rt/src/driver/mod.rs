@@ -115,6 +115,14 @@ impl Driver {
         }
     }
 
+    /// True when a non-blocking poll may find completions (see `Uring::has_ready`).
+    pub(crate) fn has_ready(&mut self) -> bool {
+        match self {
+            Driver::Uring(u) => u.has_ready(),
+            Driver::Epoll(_) => true,
+        }
+    }
+
     /// Submits and reaps without blocking.
     pub(crate) fn poll(&mut self, wakers: &mut Vec<Waker>) -> usize {
         match self {

@@ -41,6 +41,9 @@ pub struct RingFlags {
     pub coop_taskrun: bool,
     /// IORING_SETUP_SUBMIT_ALL.
     pub submit_all: bool,
+    /// IORING_SETUP_TASKRUN_FLAG (the kernel flags pending deferred work,
+    /// so a non-blocking reap can skip the syscall when nothing is pending).
+    pub taskrun_flag: bool,
     /// MSG_RING is available for cross-core doorbells.
     pub msg_ring: bool,
     /// Multishot accept is available.
@@ -74,6 +77,9 @@ fn build(flags: &RingFlags) -> io::Result<IoUring> {
     if flags.submit_all {
         b.setup_submit_all();
     }
+    if flags.taskrun_flag {
+        b.setup_taskrun_flag();
+    }
     b.build(256)
 }
 
@@ -87,9 +93,11 @@ impl Uring {
             defer_taskrun: true,
             coop_taskrun: true,
             submit_all: true,
+            taskrun_flag: true,
             ..Default::default()
         };
-        let drops: [fn(&mut RingFlags); 4] = [
+        let drops: [fn(&mut RingFlags); 5] = [
+            |f| f.taskrun_flag = false,
             |f| f.coop_taskrun = false,
             |f| f.defer_taskrun = false,
             |f| f.single_issuer = false,
@@ -178,9 +186,26 @@ impl Uring {
         let _ = self.ring.submit();
     }
 
+    /// True when a non-blocking reap could find something: completions
+    /// already posted, or (with TASKRUN_FLAG) deferred work the kernel
+    /// flagged. Without the flag we cannot tell, so say yes.
+    pub(crate) fn has_ready(&mut self) -> bool {
+        if !self.flags.taskrun_flag {
+            return true;
+        }
+        if !self.ring.completion().is_empty() {
+            return true;
+        }
+        let sq = self.ring.submission();
+        sq.taskrun() || sq.cq_overflow()
+    }
+
     /// Submits queued SQEs and reaps completions without blocking.
     pub(crate) fn poll(&mut self, wakers: &mut Vec<Waker>) -> usize {
-        self.enter(0, None);
+        let pending_sqes = !self.ring.submission().is_empty();
+        if pending_sqes || self.has_ready() {
+            self.enter(0, None);
+        }
         self.reap(wakers)
     }
 

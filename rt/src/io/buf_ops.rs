@@ -17,6 +17,8 @@ use crate::driver::op::{Interest, OpKind};
 
 /// Whether socket reads try `recv(MSG_DONTWAIT)` before going to the ring.
 const TRY_READ_FIRST: bool = false;
+/// Whether socket writes try `send(MSG_DONTWAIT)` before going to the ring.
+const TRY_WRITE_FIRST: bool = false;
 
 /// Marks `n` freshly written bytes of `buf`'s spare capacity as initialised.
 fn commit(buf: &mut Vec<u8>, n: usize) {
@@ -108,7 +110,7 @@ impl OpKind for WriteBuf {
     const NAME: &'static str = "write";
 
     fn try_first(&self) -> bool {
-        self.socket
+        self.socket && TRY_WRITE_FIRST
     }
 
     fn uring_entry(&mut self) -> squeue::Entry {

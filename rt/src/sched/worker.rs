@@ -109,7 +109,18 @@ impl Looper {
                 self.run_task(t);
                 continue;
             }
-            if self.maintenance() > 0 {
+            // Out of local work. Reap now only if something is known to be
+            // ready; queued submissions alone go out with the park's own
+            // enter (one syscall for submit + wait).
+            let io_ready = self.cx.driver.borrow_mut().has_ready();
+            let timer_due = self
+                .cx
+                .timers
+                .next_deadline()
+                .is_some_and(|d| d <= Instant::now());
+            if (io_ready || timer_due || !self.cx.remote.cancels.lock().is_empty())
+                && self.maintenance() > 0
+            {
                 continue;
             }
             if let Some(t) = self.steal() {
