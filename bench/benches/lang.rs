@@ -15,11 +15,17 @@ fn prepared(src: &str) -> (Isolate, Value) {
 
 fn interp(c: &mut Criterion) {
     let mut g = c.benchmark_group("interp");
-    let (mut iso, fib) = prepared("(defn fib [n] (if (< n 2) n (+ (fib (- n 1)) (fib (- n 2))))) fib");
-    g.bench_function("fib_20", |b| b.iter(|| iso.call(fib, &[Value::Num(20.0)]).expect("fib")));
-    let (mut iso, sum) = prepared("(defn loop-sum [n] (var s 0) (for i 1 (+ n 1) (+= s i)) s) loop-sum");
+    let (mut iso, fib) =
+        prepared("(defn fib [n] (if (< n 2) n (+ (fib (- n 1)) (fib (- n 2))))) fib");
+    g.bench_function("fib_20", |b| {
+        b.iter(|| iso.call(fib, &[Value::Num(20.0)]).expect("fib"))
+    });
+    let (mut iso, sum) =
+        prepared("(defn loop-sum [n] (var s 0) (for i 1 (+ n 1) (+= s i)) s) loop-sum");
     g.throughput(Throughput::Elements(100_000));
-    g.bench_function("loop_sum_100k", |b| b.iter(|| iso.call(sum, &[Value::Num(100_000.0)]).expect("sum")));
+    g.bench_function("loop_sum_100k", |b| {
+        b.iter(|| iso.call(sum, &[Value::Num(100_000.0)]).expect("sum"))
+    });
     g.finish();
 }
 
@@ -29,9 +35,13 @@ fn closures(c: &mut Criterion) {
         "(defn run [n] (var acc 0) (def add (fn [x] (+= acc x))) (for i 0 n (add i)) acc) run",
     );
     g.throughput(Throughput::Elements(10_000));
-    g.bench_function("upvalue_calls_10k", |b| b.iter(|| iso.call(f, &[Value::Num(10_000.0)]).expect("run")));
+    g.bench_function("upvalue_calls_10k", |b| {
+        b.iter(|| iso.call(f, &[Value::Num(10_000.0)]).expect("run"))
+    });
     let (mut iso, f) = prepared("(defn run [n] (reduce + 0 (map inc (range n)))) run");
-    g.bench_function("map_reduce_1k", |b| b.iter(|| iso.call(f, &[Value::Num(1000.0)]).expect("run")));
+    g.bench_function("map_reduce_1k", |b| {
+        b.iter(|| iso.call(f, &[Value::Num(1000.0)]).expect("run"))
+    });
     g.finish();
 }
 
@@ -42,10 +52,14 @@ fn fibers(c: &mut Criterion) {
            (var last nil) (for i 0 n (set last (resume gen))) last) run",
     );
     g.throughput(Throughput::Elements(10_000));
-    g.bench_function("yield_resume_10k", |b| b.iter(|| iso.call(f, &[Value::Num(10_000.0)]).expect("run")));
+    g.bench_function("yield_resume_10k", |b| {
+        b.iter(|| iso.call(f, &[Value::Num(10_000.0)]).expect("run"))
+    });
     let (mut iso, f) = prepared("(defn run [n] (for i 0 n (try (error i) ([e] e)))) run");
     g.throughput(Throughput::Elements(1000));
-    g.bench_function("try_error_1k", |b| b.iter(|| iso.call(f, &[Value::Num(1000.0)]).expect("run")));
+    g.bench_function("try_error_1k", |b| {
+        b.iter(|| iso.call(f, &[Value::Num(1000.0)]).expect("run"))
+    });
     g.finish();
 }
 
@@ -54,8 +68,11 @@ fn boot_and_compile(c: &mut Criterion) {
     g.sample_size(20);
     g.bench_function("isolate_new", |b| b.iter(|| Isolate::with_stress(false)));
     let mut iso = Isolate::with_stress(false);
-    let src = "(defn f [x] (loop [i :range [0 x] :when (odd? i)] (print i)) (let [[a b] [1 2]] (+ a b)))";
-    g.bench_function("compile_defn", |b| b.iter(|| iso.eval_str(src).expect("compile")));
+    let src =
+        "(defn f [x] (loop [i :range [0 x] :when (odd? i)] (print i)) (let [[a b] [1 2]] (+ a b)))";
+    g.bench_function("compile_defn", |b| {
+        b.iter(|| iso.eval_str(src).expect("compile"))
+    });
     g.finish();
 }
 

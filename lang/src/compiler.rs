@@ -137,6 +137,12 @@ impl<'i> Compiler<'i> {
     fn compile_inner(&mut self, form: Value, dst: u16, tail: bool) -> CResult<()> {
         match form {
             Value::Symbol(s) => {
+                if tail {
+                    if let Some(Resolved::Local(r, _)) = self.resolve(s) {
+                        self.f().emit(Op::Ret(r));
+                        return Ok(());
+                    }
+                }
                 self.symbol(s, dst)?;
             }
             Value::Tuple(r) => {
@@ -447,7 +453,14 @@ impl<'i> Compiler<'i> {
         if argc > u16::MAX as usize - 2 {
             return self.err("too many arguments");
         }
-        let base = self.f().alloc_n(1 + argc as u16);
+        // A fresh temporary destination can host the call itself, so the
+        // result needs no move.
+        let base = if !tail && self.f().free == dst + 1 && dst >= self.scope_floor() {
+            self.f().alloc_n(argc as u16);
+            dst
+        } else {
+            self.f().alloc_n(1 + argc as u16)
+        };
         for (i, v) in items.iter().enumerate() {
             self.compile(*v, base + i as u16, false)?;
         }

@@ -26,7 +26,9 @@ enum Shape {
 }
 
 fn name() -> impl Strategy<Value = String> {
-    "[a-z][a-z0-9_!?*<>=-]{0,8}".prop_filter("not a literal", |s| !matches!(s.as_str(), "nil" | "true" | "false"))
+    "[a-z][a-z0-9_!?*<>=-]{0,8}".prop_filter("not a literal", |s| {
+        !matches!(s.as_str(), "nil" | "true" | "false")
+    })
 }
 
 /// Keys compared by value (mutable keys compare by identity and cannot round trip).
@@ -45,7 +47,9 @@ fn shape() -> impl Strategy<Value = Shape> {
         Just(Shape::Nil),
         any::<bool>().prop_map(Shape::Bool),
         (-(1i64 << 53)..(1i64 << 53)).prop_map(Shape::Int),
-        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Shape::Float),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(Shape::Float),
         any::<String>().prop_map(Shape::Str),
         name().prop_map(Shape::Kw),
         name().prop_map(Shape::Sym),
@@ -53,7 +57,11 @@ fn shape() -> impl Strategy<Value = Shape> {
     ];
     leaf.prop_recursive(4, 48, 6, |inner| {
         prop_oneof![
-            (proptest::collection::vec(inner.clone(), 0..6), any::<bool>()).prop_map(|(v, b)| Shape::Tuple(v, b)),
+            (
+                proptest::collection::vec(inner.clone(), 0..6),
+                any::<bool>()
+            )
+                .prop_map(|(v, b)| Shape::Tuple(v, b)),
             proptest::collection::vec(inner.clone(), 0..6).prop_map(Shape::Array),
             proptest::collection::vec((key(), inner.clone()), 0..4).prop_map(Shape::Struct),
             proptest::collection::vec((key(), inner), 0..4).prop_map(Shape::Table),
@@ -99,14 +107,19 @@ fn build(iso: &mut Isolate, s: &Shape) -> Value {
 #[test]
 fn printer_output_reads_back_equal() {
     let iso = RefCell::new(Isolate::with_stress(false));
-    let mut runner = TestRunner::new(Config { cases: 300, ..Config::default() });
+    let mut runner = TestRunner::new(Config {
+        cases: 300,
+        ..Config::default()
+    });
     runner
         .run(&shape(), |s| {
             let mut iso = iso.borrow_mut();
             let v = build(&mut iso, &s);
             let text = printer::describe(&iso, v);
             let mut r = Reader::new(text.as_bytes());
-            let back = r.next_form(&mut iso.heap).map_err(|e| TestCaseError::fail(format!("{:?} for {}", e, text)))?;
+            let back = r
+                .next_form(&mut iso.heap)
+                .map_err(|e| TestCaseError::fail(format!("{:?} for {}", e, text)))?;
             let back = back.ok_or_else(|| TestCaseError::fail("no form"))?;
             // A symbol or tuple read back is data, compare structurally.
             prop_assert!(iso.heap.deep_equals(v, back), "round trip changed {}", text);
@@ -125,7 +138,10 @@ fn eval_num(iso: &mut Isolate, src: &str) -> Result<f64, String> {
 #[test]
 fn integer_arithmetic_matches_rust() {
     let iso = RefCell::new(Isolate::with_stress(false));
-    let mut runner = TestRunner::new(Config { cases: 300, ..Config::default() });
+    let mut runner = TestRunner::new(Config {
+        cases: 300,
+        ..Config::default()
+    });
     runner
         .run(&(-100_000i64..100_000, -100_000i64..100_000), |(a, b)| {
             let mut iso = iso.borrow_mut();
@@ -143,11 +159,18 @@ fn integer_arithmetic_matches_rust() {
             check(format!("(do (var x {}) (+= x {}) x)", a, b), a + b)?;
             check(format!("((fn [p q] (- p q)) {} {})", a, b), a - b)?;
             if b != 0 {
-                check(format!("(div {} {})", a, b), (a as f64 / b as f64).floor() as i64)?;
-                check(format!("(mod {} {})", a, b), a - b * (a as f64 / b as f64).floor() as i64)?;
+                check(
+                    format!("(div {} {})", a, b),
+                    (a as f64 / b as f64).floor() as i64,
+                )?;
+                check(
+                    format!("(mod {} {})", a, b),
+                    a - b * (a as f64 / b as f64).floor() as i64,
+                )?;
                 check(format!("(% {} {})", a, b), a % b)?;
             }
-            let lt = eval_num(&mut iso, &format!("(if (< {} {}) 1 0)", a, b)).map_err(TestCaseError::fail)?;
+            let lt = eval_num(&mut iso, &format!("(if (< {} {}) 1 0)", a, b))
+                .map_err(TestCaseError::fail)?;
             prop_assert_eq!(lt, if a < b { 1.0 } else { 0.0 });
             Ok(())
         })
