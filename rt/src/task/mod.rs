@@ -7,6 +7,8 @@
 //! queue (as a `Task` handle), never while it runs.
 
 pub(crate) mod join;
+#[cfg(all(test, not(loom)))]
+mod lifecycle_tests;
 pub(crate) mod owned;
 pub(crate) mod raw;
 pub(crate) mod state;
