@@ -44,7 +44,7 @@ fn suite_files(dir: &str) -> Vec<PathBuf> {
 }
 
 /// Runs one suite; returns its failures (empty when it passed).
-fn run_suite(path: &Path, stress: bool) -> Vec<String> {
+fn run_suite(dir: &str, path: &Path, stress: bool) -> Vec<String> {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -54,14 +54,14 @@ fn run_suite(path: &Path, stress: bool) -> Vec<String> {
     iso.capture = Some(Vec::new());
     let setup = format!(
         "(def _file {:?})\n{}",
-        format!("tests/suites/{}", name),
+        format!("tests/{}/{}", dir, name),
         PREAMBLE
     );
     if let Err(e) = iso.run_source(setup.as_bytes(), "preamble") {
         return vec![format!("{}: preamble failed: {}", name, e)];
     }
     let mut failures = Vec::new();
-    if let Err(e) = iso.run_source(src.as_bytes(), &format!("tests/suites/{}", name)) {
+    if let Err(e) = iso.run_source(src.as_bytes(), &format!("tests/{}/{}", dir, name)) {
         failures.push(format!("{}: suite aborted: {}", name, e));
     }
     match iso.eval_str("(string/join _failures \"\\n\")") {
@@ -87,7 +87,7 @@ fn run_all(stress: bool) {
     assert!(!files.is_empty(), "no suites found");
     let mut all = Vec::new();
     for f in &files {
-        all.extend(run_suite(f, stress));
+        all.extend(run_suite("suites", f, stress));
     }
     assert!(
         all.is_empty(),
@@ -111,7 +111,7 @@ fn spec_suites_gc_stress() {
 #[test]
 fn wishlist_gaps_are_visible() {
     for f in suite_files("wishlist") {
-        let failures = run_suite(&f, false);
+        let failures = run_suite("wishlist", &f, false);
         if !failures.is_empty() {
             eprintln!(
                 "wishlist (known gaps, not failing the build):\n{}",
