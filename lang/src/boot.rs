@@ -15,6 +15,7 @@ const PRELUDE: &[(&str, &str)] = &[
     ("boot.janet", include_str!("prelude/boot.janet")),
     ("control.janet", include_str!("prelude/control.janet")),
     ("seq.janet", include_str!("prelude/seq.janet")),
+    ("ev.janet", include_str!("prelude/ev.janet")),
 ];
 
 /// Default reductions per quantum.
@@ -54,6 +55,7 @@ impl Isolate {
             run_stack: Vec::new(),
             scratch: Vec::new(),
             capture: None,
+            ev: Box::default(),
         };
         corelib::register_all(&mut iso);
         let skip = std::env::var_os("SPINDLE_NO_PRELUDE").is_some();

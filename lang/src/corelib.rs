@@ -12,6 +12,8 @@
 
 pub mod args;
 mod data;
+mod ev_chan;
+mod ev_task;
 mod fibers;
 mod io;
 mod math;
@@ -28,4 +30,6 @@ pub fn register_all(iso: &mut crate::isolate::Isolate) {
     fibers::register(&mut env);
     io::register(&mut env);
     meta::register(&mut env);
+    ev_task::register(&mut env);
+    ev_chan::register(&mut env);
 }

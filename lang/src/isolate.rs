@@ -92,6 +92,9 @@ pub struct Isolate {
     pub scratch: Vec<Value>,
     /// Where `print` writes; `None` means the process's stdout.
     pub capture: Option<Vec<u8>>,
+    /// The event loop's state: tasks, ready queue, timers, pending ops
+    /// (see `ev`). Traced as a GC root by `collect_now`.
+    pub ev: Box<crate::ev::Loop>,
 }
 
 // The whole isolate moves between threads as a unit.

@@ -53,6 +53,7 @@ pub mod bytecode;
 pub mod compiler;
 pub mod corelib;
 pub mod equality;
+pub mod ev;
 pub mod eval;
 pub mod fiber;
 pub mod gc;

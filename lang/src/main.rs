@@ -7,7 +7,8 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use spindle_lang::{Isolate, Program, Value};
+use spindle_lang::ev::EvRun;
+use spindle_lang::Isolate;
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -78,16 +79,15 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let result = rt.block_on(async move {
-        let iso = Isolate::new();
-        let (mut iso, r) = Program::new(iso, src, &path).await;
-        match r {
-            Ok(_) => run_main(&mut iso, &rest),
-            Err(e) => Err(e),
-        }
+    // The program (its forms, then `main`, then the tasks it left running)
+    // runs on the isolate's event loop (`spindle_lang::ev`).
+    let (result, unobserved) = rt.block_on(async move {
+        let fin = EvRun::new(Isolate::new(), src, &path, rest).await;
+        (fin.result.map(|_| ()), fin.unobserved)
     });
     let _ = std::io::stdout().flush();
     match result {
+        Ok(()) if unobserved => ExitCode::from(1),
         Ok(()) => ExitCode::SUCCESS,
         Err(report) => {
             eprint!("{}", report);
@@ -97,21 +97,6 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
-}
-
-/// Calls `main` with the script arguments if the program defined one.
-fn run_main(iso: &mut Isolate, rest: &[String]) -> Result<(), String> {
-    let main = iso
-        .eval_str("(get (dyn 'main) :value)")
-        .unwrap_or(Value::Nil);
-    if !matches!(main, Value::Closure(_)) {
-        return Ok(());
-    }
-    let args: Vec<Value> = rest.iter().map(|a| iso.str(a)).collect();
-    iso.roots.extend_from_slice(&args);
-    let r = iso.call(main, &args);
-    iso.roots.clear();
-    r.map(|_| ()).map_err(|(e, f)| iso.error_report(e, f))
 }
 
 fn usage(msg: &str) -> ExitCode {

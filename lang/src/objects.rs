@@ -46,11 +46,16 @@ impl Default for Upval {
 }
 
 /// Hook for kinds defined outside the core (channels, streams, locks...).
-pub trait AbstractType: Send + std::fmt::Debug {
+/// `Any` lets the module that defines a kind downcast it back.
+pub trait AbstractType: std::any::Any + Send + std::fmt::Debug {
     /// The type name shown by `type` and the printer.
     fn type_name(&self) -> &'static str;
     /// Pushes every heap value this object references (for the GC).
     fn trace(&self, _out: &mut Vec<Value>) {}
+    /// A table of methods (`(:name obj ...)` and `get` look keys up here).
+    fn methods(&self) -> Value {
+        Value::Nil
+    }
 }
 
 /// Slot type of the abstract arena.

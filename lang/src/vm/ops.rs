@@ -75,6 +75,11 @@ pub fn get(heap: &Heap, ds: Value, key: Value) -> Value {
             }
             Value::Nil
         }
+        // Abstract kinds (channels, streams...) answer from their method table.
+        Value::Abstract(r) => match heap.abstracts.get(r) {
+            Some(a) => get(heap, a.methods(), key),
+            None => Value::Nil,
+        },
         _ => Value::Nil,
     }
 }

@@ -324,6 +324,7 @@ impl Isolate {
         roots.push(Value::Table(self.env));
         roots.extend_from_slice(&self.roots);
         roots.extend_from_slice(&self.scratch);
+        self.ev.trace(&mut roots);
         for p in &self.protos {
             roots.extend_from_slice(&p.consts);
         }

@@ -1,0 +1,352 @@
+//! `EvRun`: a whole program as one spindle-rt task — the isolate's event
+//! loop (step 3 of the protocol in `ev`).
+//!
+//! Each poll, in order:
+//! 1. continue the task that ran out of fuel last time, if any;
+//! 2. if no main-line task is live, compile the next top-level form (or,
+//!    after the last form, the program's `main`) and start it as a task at
+//!    the front of the queue — so, as in Janet, other tasks run only when
+//!    the main line parks or ends;
+//! 3. fire due timers, pop one ready task and resume it;
+//! 4. when nothing is ready: sleep until the earliest timer (the rt timer
+//!    wakes this task from whichever worker fires it), or finish when no
+//!    timer is left — tasks still parked then can never wake.
+//!
+//! A task that uses its fuel quantum (`Outcome::Fuel`) or a poll that ran
+//! `RESUMES_PER_POLL` tasks yields to the worker (`wake_by_ref` + Pending),
+//! so one isolate never starves the others on its worker. The main line
+//! failing ends the program with its report; other tasks that fail with
+//! nobody observing them are reported at once (`finish_task`).
+
+use super::chan;
+use super::sched::{JoinKind, Resume, TaskState, FLAG_TASK};
+use crate::compiler::compile_thunk;
+use crate::fiber::FiberStatus;
+use crate::isolate::Isolate;
+use crate::reader::Reader;
+use crate::value::{Ref, Signal, Value};
+use crate::vm::Outcome;
+use spindle_rt::time::Sleep;
+use std::future::Future;
+use std::io::Write;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+/// Task resumptions before a poll yields to the worker.
+const RESUMES_PER_POLL: u32 = 2048;
+
+/// What a finished program hands back.
+pub struct Finished {
+    pub iso: Isolate,
+    /// The last value, or the report of the error that stopped the program.
+    pub result: Result<Value, String>,
+    /// Some task failed unobserved and nobody consumed its error later.
+    pub unobserved: bool,
+}
+
+/// A program (its source, then its `main`) running on the event loop.
+pub struct EvRun {
+    iso: Option<Isolate>,
+    src: Vec<u8>,
+    path: Arc<str>,
+    pos: (usize, u32, u32),
+    /// Script arguments for `main`; taken when `main` starts.
+    args: Option<Vec<String>>,
+    /// The main-line task: the running top-level form, or `main`.
+    main: Option<Ref>,
+    main_done: bool,
+    last: Value,
+    fuel_task: Option<Ref>,
+    sleep: Option<Pin<Box<Sleep>>>,
+}
+
+impl EvRun {
+    /// A program that runs `src` (named `path`) in `iso`, then calls its
+    /// `main` with `args` if it defines one.
+    pub fn new(mut iso: Isolate, src: Vec<u8>, path: &str, args: Vec<String>) -> EvRun {
+        iso.preempt = true;
+        EvRun {
+            iso: Some(iso),
+            src,
+            path: path.into(),
+            pos: (0, 1, 1),
+            args: Some(args),
+            main: None,
+            main_done: false,
+            last: Value::Nil,
+            fuel_task: None,
+            sleep: None,
+        }
+    }
+
+    /// Starts the next main-line task. Err carries a parse/compile report;
+    /// Ok(false) means the main line is over.
+    fn start_next(&mut self, iso: &mut Isolate) -> Result<bool, String> {
+        let mut reader = Reader::at(&self.src, self.pos);
+        let form = match reader.next_form(&mut iso.heap) {
+            Ok(Some(f)) => f,
+            Ok(None) => return Ok(self.start_main(iso)),
+            Err(e) => {
+                return Err(format!(
+                    "{}:{}:{}: parse error: {}",
+                    self.path, e.line, e.col, e.msg
+                ))
+            }
+        };
+        self.pos = reader.position();
+        let env = iso.env;
+        let thunk = compile_thunk(iso, form, env, self.path.clone()).map_err(|e| {
+            format!(
+                "{}:{}:{}: compile error: {}",
+                self.path, e.line, e.col, e.msg
+            )
+        })?;
+        let fiber = iso.new_fiber(thunk, 0);
+        let f = iso.heap.fibers.get_mut(fiber);
+        f.env = Some(env);
+        f.flags |= FLAG_TASK;
+        iso.ev.spawn(fiber, Value::Nil, Value::Nil, true);
+        self.main = Some(fiber);
+        Ok(true)
+    }
+
+    /// Starts `main` (if defined) through the prelude's `ev/-run-main`.
+    fn start_main(&mut self, iso: &mut Isolate) -> bool {
+        let Some(args) = self.args.take() else {
+            return false;
+        };
+        let sym = iso.heap.symbol("main");
+        let kv = iso.heap.keyword("value");
+        let entry = iso.table_get(iso.env, sym);
+        let main = iso.get_plain(entry, kv);
+        let run_sym = iso.heap.symbol("ev/-run-main");
+        let run_entry = iso.table_get(iso.env, run_sym);
+        let runner = iso.get_plain(run_entry, kv);
+        if !matches!(main, Value::Closure(_)) || !matches!(runner, Value::Closure(_)) {
+            return false;
+        }
+        let args: Vec<Value> = args.iter().map(|a| iso.str(a)).collect();
+        let args = iso.heap.tuple(args);
+        let pair = iso.heap.tuple(vec![main, args]);
+        let fiber = iso.new_fiber(runner, 0);
+        iso.heap.fibers.get_mut(fiber).flags |= FLAG_TASK;
+        iso.ev.spawn(fiber, pair, Value::Nil, true);
+        self.main = Some(fiber);
+        true
+    }
+
+    /// Handles how a task's run ended. Err stops the program.
+    fn settle(&mut self, iso: &mut Isolate, t: Ref, out: Outcome) -> Result<(), String> {
+        iso.ev.current = None;
+        match out {
+            Outcome::Fuel => {
+                iso.ev.current = Some(t);
+                self.fuel_task = Some(t);
+            }
+            Outcome::Signal(Signal::User(9), _) => {
+                if let Some(info) = iso.ev.tasks.get_mut(&t) {
+                    if matches!(info.state, TaskState::Running) {
+                        // Awaited without registering a wait: parked for good.
+                        info.state = TaskState::Parked { seq: 0 };
+                    }
+                }
+            }
+            Outcome::Signal(sig, v) => {
+                let is_main = self.main == Some(t);
+                finish_task(iso, t, sig, v, is_main);
+                if is_main {
+                    self.main = None;
+                    if sig == Signal::Error {
+                        return Err(iso.error_report(v, t));
+                    }
+                    self.last = v;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn done(&mut self, result: Result<Value, String>) -> Finished {
+        let mut iso = self.iso.take().expect("EvRun polled after completion");
+        iso.preempt = false;
+        iso.ev.current = None;
+        let unobserved = !iso.ev.unconsumed.is_empty();
+        Finished {
+            iso,
+            result,
+            unobserved,
+        }
+    }
+}
+
+/// Resumes task `t` as its state says; None if it was not ready.
+fn run_task(iso: &mut Isolate, t: Ref) -> Option<Outcome> {
+    let info = iso.ev.tasks.get_mut(&t)?;
+    let TaskState::Ready(r) = info.state else {
+        return None;
+    };
+    info.state = TaskState::Running;
+    iso.ev.current = Some(t);
+    Some(match r {
+        Resume::Value(v) => iso.resume(t, v),
+        Resume::Error(e) if iso.heap.fibers.get(t).status == FiberStatus::New => {
+            let f = iso.heap.fibers.get_mut(t);
+            f.status = FiberStatus::Error;
+            f.last = e;
+            Outcome::Signal(Signal::Error, e)
+        }
+        Resume::Error(e) => resume_raising(iso, t, e),
+    })
+}
+
+/// Resumes suspended task `t` by raising `err` at its innermost suspension
+/// point (what `cancel` does from inside the VM).
+fn resume_raising(iso: &mut Isolate, t: Ref, err: Value) -> Outcome {
+    if let Err(o) = iso.begin_run(t, Value::Nil) {
+        return o;
+    }
+    match iso.signal(Signal::Error, err, t) {
+        Some(o) => {
+            // The error reached the task root at once: leave the run as
+            // `continue_run` would.
+            let prev = iso.run_stack.pop().flatten();
+            iso.cur = prev;
+            if let Some(p) = prev {
+                iso.load_state(p);
+            }
+            o
+        }
+        None => iso.continue_run(t),
+    }
+}
+
+/// A finished task: wake its waiters, tell its supervisor, and report an
+/// error nobody observes.
+pub fn finish_task(iso: &mut Isolate, t: Ref, sig: Signal, v: Value, is_main: bool) {
+    let Some(info) = iso.ev.tasks.remove(&t) else {
+        return;
+    };
+    let failed = sig == Signal::Error;
+    let observed = info.observed || !info.waiters.is_empty() || info.supervisor != Value::Nil;
+    for w in &info.waiters {
+        let r = match w.kind {
+            JoinKind::Join if failed => Resume::Error(v),
+            JoinKind::Join => Resume::Value(v),
+            JoinKind::Protected => Resume::Value(iso.heap.tuple(vec![Value::Bool(!failed), v])),
+            JoinKind::Any => Resume::Value(Value::Fiber(t)),
+            JoinKind::Select => {
+                let k = iso.heap.keyword("done");
+                Resume::Value(iso.heap.tuple(vec![k, Value::Fiber(t)]))
+            }
+            JoinKind::Unwound => Resume::Value(Value::Nil),
+        };
+        iso.ev.wake(w.task, w.seq, r);
+    }
+    if let Value::Abstract(_) = info.supervisor {
+        let name = match sig {
+            Signal::Ok => "ok".to_string(),
+            Signal::Error => "error".to_string(),
+            Signal::Debug => "debug".to_string(),
+            Signal::Yield => "yield".to_string(),
+            Signal::User(n) => format!("user{}", n),
+        };
+        let k = iso.heap.keyword(&name);
+        let msg = iso
+            .heap
+            .tuple(vec![k, Value::Fiber(t), Value::Num(info.id as f64)]);
+        chan::give_nowait(iso, info.supervisor, msg);
+    }
+    if failed && !observed && !is_main {
+        let report = iso.error_report(v, t);
+        let text = format!("{}\n", report.trim_end());
+        match &mut iso.capture {
+            Some(buf) => buf.extend_from_slice(text.as_bytes()),
+            None => {
+                let _ = std::io::stderr().lock().write_all(text.as_bytes());
+            }
+        }
+        iso.ev.unconsumed.push(t);
+    }
+}
+
+impl Future for EvRun {
+    type Output = Finished;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Finished> {
+        let this = self.get_mut();
+        let mut iso = this.iso.take().expect("EvRun polled after completion");
+        let r = this.step(&mut iso, cx);
+        this.iso = Some(iso);
+        match r {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(res) => Poll::Ready(this.done(res)),
+        }
+    }
+}
+
+impl EvRun {
+    fn step(&mut self, iso: &mut Isolate, cx: &mut Context<'_>) -> Poll<Result<Value, String>> {
+        let mut budget = RESUMES_PER_POLL;
+        let mut since_clock = 0u32;
+        loop {
+            if let Some(t) = self.fuel_task.take() {
+                let out = iso.continue_run(t);
+                self.settle(iso, t, out)?;
+                if self.fuel_task.is_some() {
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
+                }
+                continue;
+            }
+            if self.main.is_none() && !self.main_done {
+                if !self.start_next(iso)? {
+                    self.main_done = true;
+                }
+                continue;
+            }
+            since_clock += 1;
+            if since_clock >= 64 && !iso.ev.timers.is_empty() {
+                since_clock = 0;
+                iso.ev.fire_timers(Instant::now());
+            }
+            if let Some(t) = iso.ev.ready.pop_front() {
+                if let Some(out) = run_task(iso, t) {
+                    self.settle(iso, t, out)?;
+                }
+                budget -= 1;
+                if budget == 0 {
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
+                }
+                continue;
+            }
+            // Nothing ready: timers decide.
+            iso.ev.prune_timers();
+            let Some(next) = iso.ev.fire_timers(Instant::now()) else {
+                if iso.ev.ready.is_empty() {
+                    self.sleep = None;
+                    return Poll::Ready(Ok(self.last));
+                }
+                continue;
+            };
+            if !iso.ev.ready.is_empty() {
+                continue;
+            }
+            let sleep = self
+                .sleep
+                .get_or_insert_with(|| Box::pin(spindle_rt::time::sleep_until(next)));
+            if sleep.deadline() != next {
+                sleep.as_mut().get_mut().reset(next);
+            }
+            match sleep.as_mut().poll(cx) {
+                Poll::Ready(()) => {
+                    self.sleep = None;
+                    iso.ev.fire_timers(Instant::now());
+                }
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+}

@@ -1,0 +1,248 @@
+//! The loop's bookkeeping: live tasks, the ready queue, timers, waiters on
+//! tasks, and the errors nobody observed.
+//!
+//! Invariants:
+//! - A task is in `tasks` from `spawn` until it finishes; it sits in `ready`
+//!   at most once, exactly while its state is `Ready`.
+//! - A waiter record `(task, seq)` is live only while the task is
+//!   `Parked { seq }` with the same `seq`; `wake` checks this, so stale
+//!   records anywhere (channels, timers, task waiter lists) are harmless.
+//! - Every heap value held here is reported by `trace` (a GC root).
+
+use crate::value::{Ref, Value};
+use std::cmp::Ordering;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::time::Instant;
+
+/// How a parked task continues.
+#[derive(Clone, Copy, Debug)]
+pub enum Resume {
+    /// The suspended call returns this value.
+    Value(Value),
+    /// The suspended call raises this error.
+    Error(Value),
+}
+
+/// Where a task is in its life.
+#[derive(Clone, Copy, Debug)]
+pub enum TaskState {
+    Ready(Resume),
+    Running,
+    Parked { seq: u64 },
+}
+
+/// What a task waiting on another task receives when it finishes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JoinKind {
+    /// The value, or its error raised (`ev/join`).
+    Join,
+    /// `[ok? value]` (`ev/join-protected`).
+    Protected,
+    /// The finished task itself (`ev/-wait-any`).
+    Any,
+    /// `[:done task]` (`ev/select`).
+    Select,
+    /// nil once it has finished (`ev/abort`).
+    Unwound,
+}
+
+/// One waiter on a task.
+#[derive(Clone, Copy, Debug)]
+pub struct TaskWaiter {
+    pub task: Ref,
+    pub seq: u64,
+    pub kind: JoinKind,
+}
+
+/// A live task.
+#[derive(Debug)]
+pub struct TaskInfo {
+    pub state: TaskState,
+    pub id: u64,
+    pub waiters: Vec<TaskWaiter>,
+    /// Someone promised to look at its result (scope, gather, join...).
+    pub observed: bool,
+    /// Supervisor channel, or nil.
+    pub supervisor: Value,
+    /// A cancel asked for while the task itself was running.
+    pub cancel_pending: Option<Value>,
+}
+
+/// A timer: at `at`, wake `task` if still parked with `seq`.
+#[derive(Debug)]
+pub struct Timer {
+    pub at: Instant,
+    pub seq: u64,
+    pub task: Ref,
+    pub fire: Resume,
+}
+
+impl PartialEq for Timer {
+    fn eq(&self, o: &Self) -> bool {
+        self.at == o.at && self.seq == o.seq
+    }
+}
+impl Eq for Timer {}
+impl PartialOrd for Timer {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Timer {
+    // Reversed: BinaryHeap is a max-heap and we want the earliest first.
+    fn cmp(&self, o: &Self) -> Ordering {
+        (o.at, o.seq).cmp(&(self.at, self.seq))
+    }
+}
+
+/// The event loop state of one isolate.
+#[derive(Debug, Default)]
+pub struct Loop {
+    pub tasks: HashMap<Ref, TaskInfo>,
+    pub ready: VecDeque<Ref>,
+    /// The task whose fiber chain is running.
+    pub current: Option<Ref>,
+    pub timers: BinaryHeap<Timer>,
+    /// Failed tasks reported as unobserved whose error nobody consumed yet.
+    pub unconsumed: Vec<Ref>,
+    /// Method table of channels (a table value, built at registration).
+    pub chan_methods: Value,
+    seq: u64,
+    next_id: u64,
+}
+
+/// Fiber flag bit marking a task's root fiber (beside the env flags).
+pub const FLAG_TASK: u32 = 1 << 8;
+
+impl Loop {
+    /// Registers `fiber` as a new task, ready to start with `value`.
+    pub fn spawn(&mut self, fiber: Ref, value: Value, supervisor: Value, front: bool) -> u64 {
+        self.next_id += 1;
+        self.tasks.insert(
+            fiber,
+            TaskInfo {
+                state: TaskState::Ready(Resume::Value(value)),
+                id: self.next_id,
+                waiters: Vec::new(),
+                observed: false,
+                supervisor,
+                cancel_pending: None,
+            },
+        );
+        if front {
+            self.ready.push_front(fiber);
+        } else {
+            self.ready.push_back(fiber);
+        }
+        self.next_id
+    }
+
+    /// Parks the current task; returns the wait's sequence number, or None
+    /// outside a task. A cancel requested meanwhile makes it ready at once.
+    pub fn park(&mut self) -> Option<u64> {
+        let t = self.current?;
+        self.seq += 1;
+        let seq = self.seq;
+        let info = self.tasks.get_mut(&t)?;
+        info.state = TaskState::Parked { seq };
+        if let Some(e) = info.cancel_pending.take() {
+            self.wake(t, seq, Resume::Error(e));
+        }
+        Some(seq)
+    }
+
+    /// True if `task` is parked on wait `seq`.
+    pub fn is_parked(&self, task: Ref, seq: u64) -> bool {
+        matches!(self.tasks.get(&task), Some(TaskInfo { state: TaskState::Parked { seq: s }, .. }) if *s == seq)
+    }
+
+    /// Completes wait `seq` of `task` (step 2 of the protocol). False if
+    /// that wait is no longer current.
+    pub fn wake(&mut self, task: Ref, seq: u64, r: Resume) -> bool {
+        match self.tasks.get_mut(&task) {
+            Some(info) if matches!(info.state, TaskState::Parked { seq: s } if s == seq) => {
+                info.state = TaskState::Ready(r);
+                self.ready.push_back(task);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Adds a timer for the current wait.
+    pub fn add_timer(&mut self, task: Ref, seq: u64, at: Instant, fire: Resume) {
+        self.timers.push(Timer {
+            at,
+            seq,
+            task,
+            fire,
+        });
+    }
+
+    /// Wakes every timer due at `now`; returns the next deadline.
+    pub fn fire_timers(&mut self, now: Instant) -> Option<Instant> {
+        while let Some(t) = self.timers.peek() {
+            if !self.is_parked(t.task, t.seq) {
+                // Its wait ended some other way: drop it so it neither
+                // fires late nor keeps the loop sleeping.
+                self.timers.pop();
+                continue;
+            }
+            if t.at > now {
+                return Some(t.at);
+            }
+            let t = self.timers.pop().expect("peeked");
+            self.wake(t.task, t.seq, t.fire);
+        }
+        None
+    }
+
+    /// Drops timers whose wait is over (keeps the heap small).
+    pub fn prune_timers(&mut self) {
+        if self.timers.len() > 64 {
+            let live: Vec<Timer> = std::mem::take(&mut self.timers)
+                .into_iter()
+                .filter(|t| self.is_parked(t.task, t.seq))
+                .collect();
+            self.timers = live.into();
+        }
+    }
+
+    /// Asynchronous cancel (`ev/cancel`): the task resumes raising `err`.
+    pub fn cancel(&mut self, task: Ref, err: Value) {
+        let Some(info) = self.tasks.get_mut(&task) else {
+            return;
+        };
+        match info.state {
+            TaskState::Ready(_) => info.state = TaskState::Ready(Resume::Error(err)),
+            TaskState::Running => info.cancel_pending = Some(err),
+            TaskState::Parked { .. } => {
+                info.state = TaskState::Ready(Resume::Error(err));
+                self.ready.push_back(task);
+            }
+        }
+    }
+
+    /// Pushes every heap value the loop holds.
+    pub fn trace(&self, out: &mut Vec<Value>) {
+        out.push(self.chan_methods);
+        out.extend(self.current.map(Value::Fiber));
+        for (t, info) in &self.tasks {
+            out.push(Value::Fiber(*t));
+            out.push(info.supervisor);
+            if let Some(e) = info.cancel_pending {
+                out.push(e);
+            }
+            if let TaskState::Ready(Resume::Value(v) | Resume::Error(v)) = info.state {
+                out.push(v);
+            }
+            out.extend(info.waiters.iter().map(|w| Value::Fiber(w.task)));
+        }
+        for t in &self.timers {
+            out.push(Value::Fiber(t.task));
+            let (Resume::Value(v) | Resume::Error(v)) = t.fire;
+            out.push(v);
+        }
+        out.extend(self.unconsumed.iter().map(|t| Value::Fiber(*t)));
+    }
+}

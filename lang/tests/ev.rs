@@ -1,0 +1,90 @@
+//! Runs the event-loop spec suites (`tests/ev_suites/*.janet`) through the
+//! isolate event loop on a real spindle-rt runtime, once with each io
+//! driver (io_uring and epoll), and reports every failing `check`. These
+//! suites cannot run in `suites.rs`, whose synchronous runner has no loop.
+
+use spindle_lang::ev::EvRun;
+use spindle_lang::Isolate;
+use spindle_rt::{IoDriver, Runtime};
+use std::path::{Path, PathBuf};
+
+const PREAMBLE: &str = r#"(def _failures @[]) (var _checks 0) (defmacro check "(check x &opt msg)" [x &opt msg] (def sm (if (tuple? x) (tuple/sourcemap x) [0 0])) (def text (if msg msg (string/format "%j" x))) (with-syms [r] ~(do (set _checks (+ _checks 1)) (def ,r (protect ,x)) (unless (and (in ,r 0) (in ,r 1)) (array/push _failures (string/format "%s:%d: check failed: %s%s" _file ,(in sm 0) ,text (if (in ,r 0) "" (string " (raised " (describe (in ,r 1)) ")")))))))) (defmacro check-error "(check-error form &opt msg)" [form &opt msg] (def sm (if (tuple? form) (tuple/sourcemap form) [0 0])) (with-syms [r] ~(do (set _checks (+ _checks 1)) (def ,r (protect ,form)) (when (or (in ,r 0) (and ,msg (not= ,msg (in ,r 1)))) (array/push _failures (string/format "%s:%d: expected error %j from %j, got %j" _file ,(in sm 0) ,msg ',form (in ,r 1)))))))
+"#;
+
+fn suites() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ev_suites");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("tests/ev_suites")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "janet"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// Runs one suite under `io`; returns its failures.
+fn run_suite(rt: &Runtime, path: &Path) -> Vec<String> {
+    let name = path.file_name().unwrap().to_string_lossy().into_owned();
+    let src = format!(
+        "(def _file {:?}) {}{}",
+        format!("ev_suites/{}", name),
+        PREAMBLE,
+        std::fs::read_to_string(path).expect("read suite")
+    );
+    let label = format!("ev_suites/{}", name);
+    let fin = rt.block_on(async move {
+        let mut iso = Isolate::new();
+        iso.capture = Some(Vec::new());
+        EvRun::new(iso, src.into_bytes(), &label, Vec::new()).await
+    });
+    let mut iso = fin.iso;
+    let mut failures = Vec::new();
+    if let Err(e) = fin.result {
+        failures.push(format!("{}: suite aborted: {}", name, e));
+    }
+    if fin.unobserved {
+        let out = String::from_utf8_lossy(iso.capture.as_deref().unwrap_or_default()).into_owned();
+        failures.push(format!("{}: unobserved task error:\n{}", name, out));
+    }
+    match iso.eval_str("(string/join _failures \"\\n\")") {
+        Ok(v) => {
+            let text = spindle_lang::printer::to_text(&iso, v);
+            failures.extend(text.lines().filter(|l| !l.is_empty()).map(str::to_string));
+        }
+        Err(e) => failures.push(format!("{}: cannot read failures: {}", name, e)),
+    }
+    let checks = iso.eval_str("_checks").ok().and_then(|v| v.as_num());
+    if checks.unwrap_or(0.0) == 0.0 {
+        failures.push(format!("{}: ran no checks", name));
+    }
+    failures
+}
+
+fn run_all(io: IoDriver) {
+    let rt = Runtime::builder()
+        .workers(2)
+        .io(io)
+        .build()
+        .expect("runtime");
+    let mut failures = Vec::new();
+    for s in suites() {
+        failures.extend(run_suite(&rt, &s));
+    }
+    assert!(
+        failures.is_empty(),
+        "{:?}: {} failure(s):\n{}",
+        io,
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn ev_suites_under_io_uring() {
+    run_all(IoDriver::Uring);
+}
+
+#[test]
+fn ev_suites_under_epoll() {
+    run_all(IoDriver::Epoll);
+}
