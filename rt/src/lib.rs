@@ -6,7 +6,7 @@ mod blocking;
 mod driver;
 pub mod fs;
 mod io;
-pub mod loom;
+mod loom;
 pub mod net;
 pub mod pipe;
 pub mod process;

@@ -57,9 +57,11 @@ pub(crate) trait OpKind: Send + Sized + 'static {
     fn syscall(&mut self) -> io::Result<i32>;
     /// Readiness to wait for after `WouldBlock`; `None` for ops that never block (files).
     fn interest(&self) -> Option<(RawFd, Interest)>;
-    /// True when, on io_uring, a non-blocking attempt should come first
-    /// (socket send/recv: usually ready, saving a ring round trip); only
-    /// `WouldBlock` then goes to the ring.
+    /// True when, on io_uring, a non-blocking attempt may come first if the
+    /// worker has nothing else queued (socket send: usually ready, and with
+    /// no other work to batch with, a direct syscall saves a ring round
+    /// trip); only `WouldBlock` then goes to the ring. With other work
+    /// queued the op goes to the ring and is submitted in one batch.
     fn try_first(&self) -> bool {
         false
     }
@@ -199,7 +201,9 @@ impl<K: OpKind> Future for Op<K> {
                         Poll::Ready(kind.complete(Err(op_error(name, e))))
                     }
                     Some(true) => {
-                        if kind.try_first() {
+                        if kind.try_first()
+                            && context::with_worker(|w| w.is_some_and(|w| w.has_no_queued_work()))
+                        {
                             match kind.syscall() {
                                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                                 res => {

@@ -58,6 +58,14 @@ impl WorkerCtx {
         self.driver.borrow_mut().register(fd, interest, waker);
     }
 
+    /// True when neither the LIFO slot nor the local queue holds a task.
+    pub(crate) fn has_no_queued_work(&self) -> bool {
+        let lifo = self.lifo.take();
+        let empty = lifo.is_none();
+        self.lifo.set(lifo);
+        empty && self.local.is_empty()
+    }
+
     /// Pushes `task` on the local queue and lets an idle worker know.
     pub(crate) fn push_local(&self, task: Task) {
         self.local.push(task);
