@@ -216,6 +216,13 @@ impl Runtime {
         stats_of(&self.shared)
     }
 
+    /// A cloneable handle for spawning from any thread.
+    pub fn handle(&self) -> Handle {
+        Handle {
+            shared: self.shared.clone(),
+        }
+    }
+
     /// Stops the runtime: cancels all tasks, joins the workers, closes the rings.
     pub fn shutdown(mut self) {
         self.shutdown_now();
@@ -247,6 +254,56 @@ impl Runtime {
 impl Drop for Runtime {
     fn drop(&mut self) {
         self.shutdown_now();
+    }
+}
+
+/// A cloneable, `Send` reference to a runtime for spawning from any thread
+/// (blocking-pool jobs, foreign threads). After the runtime shuts down,
+/// spawned tasks are cancelled at once.
+#[derive(Clone)]
+pub struct Handle {
+    shared: Arc<Shared>,
+}
+
+impl Handle {
+    /// The handle of the runtime whose worker runs the caller, if any.
+    pub fn try_current() -> Option<Handle> {
+        context::with_worker(|w| {
+            w.map(|w| Handle {
+                shared: w.shared.clone(),
+            })
+        })
+    }
+
+    /// Spawns `fut` onto the runtime.
+    pub fn spawn<F>(&self, fut: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        Shared::spawn(&self.shared, fut)
+    }
+
+    /// Runs `f` on the runtime's blocking pool.
+    pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        spawn_blocking_on(&self.shared, f)
+    }
+
+    /// A snapshot of every worker's counters.
+    pub fn stats(&self) -> RuntimeStats {
+        stats_of(&self.shared)
+    }
+}
+
+impl std::fmt::Debug for Handle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Handle")
+            .field("workers", &self.shared.workers())
+            .finish()
     }
 }
 

@@ -223,3 +223,31 @@ per_driver!(hundred_thousand_pending_timers, 2, |rt: Runtime| {
         }
     });
 });
+
+per_driver!(
+    handle_spawns_from_foreign_and_blocking_threads,
+    2,
+    |rt: Runtime| {
+        let h = rt.handle();
+        let from_thread = std::thread::spawn(move || h.spawn(async { 5 }))
+            .join()
+            .unwrap();
+        let v = rt.block_on(async move {
+            let inner = spindle_rt::spawn_blocking(|| {
+                // A blocking job has no worker context; it uses a handle.
+                assert!(spindle_rt::Handle::try_current().is_none());
+            });
+            inner.await.unwrap();
+            let h = spindle_rt::Handle::try_current().expect("on a worker");
+            let nested = std::thread::spawn(move || h.spawn(async { 6 }))
+                .join()
+                .unwrap();
+            from_thread.await.unwrap() + nested.await.unwrap()
+        });
+        assert_eq!(v, 11);
+        let late = rt.handle();
+        rt.shutdown();
+        let h = late.spawn(async { 1 });
+        assert!(h.is_finished(), "spawn after shutdown is cancelled at once");
+    }
+);
