@@ -10,7 +10,7 @@
 use crate::compiler::compile_thunk;
 use crate::isolate::Isolate;
 use crate::reader::Reader;
-use crate::value::{Ref, Signal, Value};
+use crate::value::{Ref, Signal, Value, FUEL};
 use crate::vm::Outcome;
 use std::future::Future;
 use std::pin::Pin;
@@ -104,6 +104,11 @@ impl ProgramState {
             Outcome::Fuel => Step::Fuel,
             Outcome::Signal(Signal::Error, v) => {
                 self.running = None;
+                Step::Done(Err(iso.error_report(v, fiber)))
+            }
+            Outcome::Signal(s, _) if s == FUEL => {
+                self.running = None;
+                let v = iso.heap.string(b"fuel exhausted");
                 Step::Done(Err(iso.error_report(v, fiber)))
             }
             Outcome::Signal(_, v) => {

@@ -47,6 +47,7 @@ impl FiberStatus {
             Signal::Error => FiberStatus::Error,
             Signal::Debug => FiberStatus::Debug,
             Signal::Yield => FiberStatus::Pending,
+            Signal::User(10) => FiberStatus::Fuel,
             Signal::User(n) => FiberStatus::User(n),
         }
     }

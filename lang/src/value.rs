@@ -107,6 +107,11 @@ impl fmt::Display for Value {
     }
 }
 
+/// The fuel signal: a fiber whose `fiber/set-fuel` budget ran out pauses
+/// with it. Janet numbers signals 0..=13; Spindle adds fuel as 14 (mask
+/// letter `:f`), carried as a tenth user signal so matches stay unchanged.
+pub const FUEL: Signal = Signal::User(10);
+
 /// A signal, numbered as Janet numbers them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Signal {
@@ -137,7 +142,7 @@ impl Signal {
             1 => Signal::Error,
             2 => Signal::Debug,
             3 => Signal::Yield,
-            4..=13 => Signal::User((n - 4) as u8),
+            4..=14 => Signal::User((n - 4) as u8),
             _ => return None,
         })
     }

@@ -96,6 +96,17 @@ fn fuel_preempts_a_cpu_bound_program() {
 }
 
 #[test]
+fn uncaught_fuel_fails_the_program() {
+    let mut iso = Isolate::with_stress(false);
+    let r = iso.run_source(
+        b"(def h (fiber/new (fn [] (while true nil)))) (fiber/set-fuel h 10) (resume h) :unreached",
+        "fuel",
+    );
+    let err = r.expect_err("fuel reaching the root is an error");
+    assert!(err.contains("fuel exhausted"), "{}", err);
+}
+
+#[test]
 fn hot_type_sizes_are_pinned() {
     assert_eq!(std::mem::size_of::<Value>(), 16);
     assert_eq!(std::mem::size_of::<Op>(), 8);

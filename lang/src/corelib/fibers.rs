@@ -28,7 +28,7 @@ pub fn parse_mask(flags: &[u8]) -> Result<(u32, u32), String> {
             b'w' => mask |= user(9),
             b'r' => mask |= user(8),
             b'0'..=b'9' => mask |= user((c - b'0') as u32),
-            b'f' => {}
+            b'f' => mask |= crate::value::FUEL.bit(),
             b'i' => envf |= FLAG_INHERIT_ENV,
             b'p' => envf |= FLAG_PROTO_ENV,
             _ => return Err(format!("invalid flag {}", c as char)),
@@ -93,7 +93,7 @@ fn yield_(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
 
 fn signal_of(iso: &mut Isolate, v: Value) -> Result<Signal, Flow> {
     let sig = match v {
-        Value::Num(n) if (0.0..=13.0).contains(&n) => Signal::from_code(n as u32),
+        Value::Num(n) if (0.0..=14.0).contains(&n) => Signal::from_code(n as u32),
         Value::Keyword(k) => match iso.heap.syms.name(k) {
             b"ok" => Some(Signal::Ok),
             b"error" => Some(Signal::Error),
@@ -101,6 +101,7 @@ fn signal_of(iso: &mut Isolate, v: Value) -> Result<Signal, Flow> {
             b"yield" => Some(Signal::Yield),
             b"interrupt" => Some(Signal::User(8)),
             b"await" => Some(Signal::User(9)),
+            b"fuel" => Some(crate::value::FUEL),
             n if n.starts_with(b"user") && n.len() == 5 && n[4].is_ascii_digit() => {
                 Some(Signal::User(n[4] - b'0'))
             }
@@ -206,6 +207,32 @@ fn setmaxstack(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
     let f = args::fiber(iso, a, 0)?;
     let n = args::int(iso, a, 1)?.clamp(1, u32::MAX as i64) as u32;
     iso.heap.fibers.get_mut(f).maxstack = n;
+    Ok(a[0])
+}
+
+fn set_fuel(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
+    args::arity(iso, a, 2, Some(2))?;
+    let f = args::fiber(iso, a, 0)?;
+    let n = args::int(iso, a, 1)?.max(0);
+    iso.heap.fibers.get_mut(f).fuel = Some(n);
+    Ok(a[0])
+}
+
+fn get_fuel(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
+    args::arity(iso, a, 1, Some(1))?;
+    let f = args::fiber(iso, a, 0)?;
+    Ok(iso
+        .heap
+        .fibers
+        .get(f)
+        .fuel
+        .map_or(Value::Nil, |n| Value::Num(n.max(0) as f64)))
+}
+
+fn clear_fuel(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
+    args::arity(iso, a, 1, Some(1))?;
+    let f = args::fiber(iso, a, 0)?;
+    iso.heap.fibers.get_mut(f).fuel = None;
     Ok(a[0])
 }
 
@@ -335,6 +362,21 @@ pub fn register(env: &mut Env) {
         "debug/stacktrace",
         "(debug/stacktrace fiber &opt err prefix)\n\nPrints a trace.",
         stacktrace,
+    );
+    env.native(
+        "fiber/set-fuel",
+        "(fiber/set-fuel fiber n)\n\nGives fiber a budget of n reductions (calls and backward jumps). At 0 it pauses with signal :fuel.",
+        set_fuel,
+    );
+    env.native(
+        "fiber/fuel",
+        "(fiber/fuel fiber)\n\nRemaining budget, or nil.",
+        get_fuel,
+    );
+    env.native(
+        "fiber/clear-fuel",
+        "(fiber/clear-fuel fiber)\n\nRemoves the budget.",
+        clear_fuel,
     );
     env.native("dyn", "(dyn key &opt default)\n\nA dynamic binding.", dyn_);
     env.native(

@@ -14,7 +14,7 @@ use super::interp::{setup_frame, Exit, Setup};
 use super::upvals;
 use crate::fiber::{Fiber, FiberStatus, DEFAULT_MAXSTACK};
 use crate::isolate::{Flow, Isolate};
-use crate::value::{Ref, Signal, Value};
+use crate::value::{Ref, Signal, Value, FUEL};
 
 /// How a Rust-level run ended.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -146,8 +146,32 @@ impl Isolate {
 
     fn run_loop(&mut self, boundary: Ref) -> Outcome {
         loop {
+            // A fiber with its own budget (`fiber/set-fuel`) runs on the
+            // smaller of its budget and the isolate's quantum; both are charged.
+            let cur = self.cur.expect("running fiber");
+            let budget = self.heap.fibers.get(cur).fuel;
+            let quantum_left = self.fuel;
+            let start = budget.map_or(quantum_left, |b| b.min(quantum_left));
+            self.fuel = start;
             let exit = self.exec();
+            let used = start - self.fuel;
+            self.fuel = quantum_left - used;
+            let budget_out = match budget {
+                Some(b) => {
+                    self.heap.fibers.get_mut(cur).fuel = Some(b - used);
+                    b - used <= 0
+                }
+                None => false,
+            };
             let done = match exit {
+                Exit::Fuel if budget_out => {
+                    // Pause with :fuel; the next resume continues where it stopped.
+                    self.heap.fibers.get_mut(cur).resume_slot = u32::MAX;
+                    if self.fuel <= 0 {
+                        self.fuel = self.quantum;
+                    }
+                    self.signal(FUEL, Value::Nil, boundary)
+                }
                 Exit::Done(v) => self.signal(Signal::Ok, v, boundary),
                 Exit::Error(m) => {
                     let v = self.heap.string(m.as_bytes());
