@@ -88,3 +88,48 @@ fn ev_suites_under_io_uring() {
 fn ev_suites_under_epoll() {
     run_all(IoDriver::Epoll);
 }
+
+fn run_cli(src: &str) -> std::process::Output {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("prog.janet");
+    std::fs::write(&path, src).expect("write script");
+    std::process::Command::new(env!("CARGO_BIN_EXE_spindle"))
+        .arg(&path)
+        .arg("x")
+        .output()
+        .expect("run spindle")
+}
+
+#[test]
+fn unobserved_task_error_is_reported_at_once_and_exits_1() {
+    let out = run_cli(
+        "(defn inner [] (ev/sleep 0.01) (error \"task failed\"))\n(ev/spawn (inner))\n(ev/sleep 0.05)\n(print \"main continues\")\n",
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "stderr: {}", err);
+    assert!(err.contains("error: task failed"), "stderr: {}", err);
+    assert!(err.contains("in inner"), "stderr: {}", err);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "main continues\n");
+}
+
+#[test]
+fn error_consumed_by_a_later_join_keeps_status_0() {
+    let out = run_cli(
+        "(def t (ev/spawn (error \"x\")))\n(ev/sleep 0.01)\n(print (protect (ev/join t)))\n",
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "[false \"x\"]\n");
+}
+
+#[test]
+fn main_runs_as_a_task_and_the_program_waits_for_tasks() {
+    let out = run_cli(
+        "(defn main [& args] (ev/spawn (ev/sleep 0.02) (print \"child\")) (ev/sleep 0.01) (print \"main \" (length args)))\n",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "main 1\nchild\n");
+}
