@@ -89,18 +89,6 @@ impl AsRawFd for PipeWriter {
     }
 }
 
-fn dup(fd: RawFd, what: &str) -> io::Result<OwnedFd> {
-    // SAFETY: plain syscall; the result is checked before use.
-    let new = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3) };
-    if new < 0 {
-        return Err(crate::driver::op::op_error(
-            what,
-            io::Error::last_os_error(),
-        ));
-    }
-    Ok(sys::owned(new))
-}
-
 /// The process's standard input.
 pub struct Stdin {
     io: IoFd,
@@ -109,7 +97,7 @@ pub struct Stdin {
 /// Standard input (a duplicate of fd 0).
 pub fn stdin() -> io::Result<Stdin> {
     Ok(Stdin {
-        io: IoFd::new(dup(0, "stdin")?, FdKind::Pipe),
+        io: IoFd::new(sys::dup(0, "stdin")?, FdKind::Pipe),
     })
 }
 
@@ -119,18 +107,10 @@ impl Stdin {
         if !on_epoll() {
             return self.io.read_at(buf, u64::MAX).await;
         }
-        let fd = dup(self.io.raw(), "stdin")?;
+        let fd = sys::dup(self.io.raw(), "stdin")?;
         let cap = buf.len();
-        let data = crate::runtime::spawn_blocking(move || {
-            let mut v = vec![0u8; cap];
-            // SAFETY: reading at most `cap` bytes into a live buffer of that size.
-            let n = unsafe { libc::read(fd.as_raw_fd(), v.as_mut_ptr().cast(), cap) };
-            sys::cvt(n).map(|n| {
-                v.truncate(n as usize);
-                v
-            })
-        })
-        .await??;
+        let data = crate::runtime::spawn_blocking(move || sys::read_blocking(fd.as_raw_fd(), cap))
+            .await??;
         buf[..data.len()].copy_from_slice(&data);
         Ok(data.len())
     }
@@ -144,14 +124,14 @@ pub struct StdStream {
 /// Standard output (a duplicate of fd 1).
 pub fn stdout() -> io::Result<StdStream> {
     Ok(StdStream {
-        io: IoFd::new(dup(1, "stdout")?, FdKind::File),
+        io: IoFd::new(sys::dup(1, "stdout")?, FdKind::File),
     })
 }
 
 /// Standard error (a duplicate of fd 2).
 pub fn stderr() -> io::Result<StdStream> {
     Ok(StdStream {
-        io: IoFd::new(dup(2, "stderr")?, FdKind::File),
+        io: IoFd::new(sys::dup(2, "stderr")?, FdKind::File),
     })
 }
 

@@ -8,13 +8,11 @@
 
 use std::ffi::OsStr;
 use std::io;
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
-use std::os::unix::process::ExitStatusExt;
+use std::os::fd::OwnedFd;
 use std::process::{ExitStatus, Stdio};
 
-use io_uring::{opcode, squeue};
-
-use crate::driver::op::{Interest, Op, OpKind};
+use crate::driver::op::Op;
+use crate::io::proc_ops::WaitId;
 use crate::io::sys;
 use crate::pipe::{PipeReader, PipeWriter};
 
@@ -138,14 +136,7 @@ impl Child {
         if self.status.is_some() {
             return Ok(());
         }
-        // SAFETY: plain syscall on a child we have not reaped yet.
-        if unsafe { libc::kill(self.pid as libc::pid_t, libc::SIGKILL) } < 0 {
-            return Err(crate::driver::op::op_error(
-                "kill",
-                io::Error::last_os_error(),
-            ));
-        }
-        Ok(())
+        sys::kill(self.pid, libc::SIGKILL)
     }
 
     /// Waits for the child to exit (closing our end of its stdin first).
@@ -154,83 +145,9 @@ impl Child {
             return Ok(s);
         }
         drop(self.stdin.take());
-        // SAFETY: plain syscall; the result is checked before use.
-        let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, self.pid as libc::pid_t, 0) };
-        let pidfd = sys::owned(
-            sys::cvt(pidfd as isize).map_err(|e| crate::driver::op::op_error("pidfd_open", e))?,
-        );
+        let pidfd = sys::pidfd_open(self.pid)?;
         let status = Op::new(WaitId::new(self.pid, pidfd)).await?;
         self.status = Some(status);
         Ok(status)
-    }
-}
-
-/// waitid for one child: WAITID op on the ring, pidfd readiness otherwise.
-struct WaitId {
-    pid: u32,
-    pidfd: OwnedFd,
-    info: Box<libc::siginfo_t>,
-}
-
-// SAFETY: the siginfo holds no live pointers we follow; it is plain data
-// written by the kernel and read by whoever owns the op.
-unsafe impl Send for WaitId {}
-
-impl WaitId {
-    fn new(pid: u32, pidfd: OwnedFd) -> Self {
-        // SAFETY: siginfo_t is plain old data; zeroed is a valid value.
-        let zero: libc::siginfo_t = unsafe { std::mem::zeroed() };
-        WaitId {
-            pid,
-            pidfd,
-            info: Box::new(zero),
-        }
-    }
-
-    fn status(&self) -> ExitStatus {
-        // SAFETY: waitid filled a SIGCHLD siginfo, whose status field is valid.
-        let code = unsafe { self.info.si_status() };
-        match self.info.si_code {
-            libc::CLD_EXITED => ExitStatus::from_raw((code & 0xff) << 8),
-            _ => ExitStatus::from_raw(code & 0x7f),
-        }
-    }
-}
-
-impl OpKind for WaitId {
-    type Output = io::Result<ExitStatus>;
-    const NAME: &'static str = "waitid";
-
-    fn uring_entry(&mut self) -> squeue::Entry {
-        let info: *mut libc::siginfo_t = &mut *self.info;
-        opcode::WaitId::new(libc::P_PID, self.pid as libc::id_t, libc::WEXITED)
-            .infop(info.cast_const())
-            .build()
-    }
-
-    fn syscall(&mut self) -> io::Result<i32> {
-        // SAFETY: the siginfo buffer lives in this op.
-        let r = unsafe {
-            libc::waitid(
-                libc::P_PIDFD,
-                self.pidfd.as_raw_fd() as libc::id_t,
-                &mut *self.info,
-                libc::WEXITED | libc::WNOHANG,
-            )
-        };
-        sys::cvt(r as isize)?;
-        // SAFETY: waitid filled (or zeroed) the siginfo.
-        if unsafe { self.info.si_pid() } == 0 {
-            return Err(io::ErrorKind::WouldBlock.into());
-        }
-        Ok(0)
-    }
-
-    fn interest(&self) -> Option<(RawFd, Interest)> {
-        Some((self.pidfd.as_raw_fd(), Interest::Read))
-    }
-
-    fn complete(self, res: io::Result<i32>) -> Self::Output {
-        res.map(|_| self.status())
     }
 }

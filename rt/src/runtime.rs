@@ -10,7 +10,6 @@
 
 use std::future::Future;
 use std::io;
-use std::os::fd::{FromRawFd, OwnedFd};
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{mpsc, Arc};
 use std::task::{Context, Poll, Wake, Waker};
@@ -76,17 +75,9 @@ impl Builder {
         let stealers = locals.iter().map(Worker::stealer).collect();
         let mut remotes = Vec::with_capacity(n);
         for _ in 0..n {
-            // SAFETY: plain syscall; the result is checked before use.
-            let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
-            if fd < 0 {
-                return Err(io::Error::new(
-                    io::Error::last_os_error().kind(),
-                    "eventfd for worker doorbell failed",
-                ));
-            }
+            let eventfd = crate::io::sys::eventfd()?;
             remotes.push(Arc::new(Remote {
-                // SAFETY: `fd` was just created and has no other owner.
-                eventfd: unsafe { OwnedFd::from_raw_fd(fd) },
+                eventfd,
                 ring_fd: AtomicI32::new(-1),
                 cancels: Default::default(),
                 counters: WorkerCounters::default(),

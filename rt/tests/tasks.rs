@@ -252,18 +252,22 @@ per_driver!(
     }
 );
 
-per_driver!(coop_budget_makes_always_ready_task_yield, 1, |rt: Runtime| {
-    rt.block_on(async {
-        let flag = Arc::new(AtomicBool::new(false));
-        let f = flag.clone();
-        spawn(async move { f.store(true, Ordering::SeqCst) });
-        // An already-expired sleep is always ready; only the coop budget
-        // sends this loop back to the queue so the other task can run.
-        let mut spins = 0u64;
-        while !flag.load(Ordering::SeqCst) {
-            spindle_rt::time::sleep(Duration::ZERO).await;
-            spins += 1;
-        }
-        assert!(spins >= 1);
-    });
-});
+per_driver!(
+    coop_budget_makes_always_ready_task_yield,
+    1,
+    |rt: Runtime| {
+        rt.block_on(async {
+            let flag = Arc::new(AtomicBool::new(false));
+            let f = flag.clone();
+            spawn(async move { f.store(true, Ordering::SeqCst) });
+            // An already-expired sleep is always ready; only the coop budget
+            // sends this loop back to the queue so the other task can run.
+            let mut spins = 0u64;
+            while !flag.load(Ordering::SeqCst) {
+                spindle_rt::time::sleep(Duration::ZERO).await;
+                spins += 1;
+            }
+            assert!(spins >= 1);
+        });
+    }
+);

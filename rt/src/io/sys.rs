@@ -265,3 +265,62 @@ pub(crate) fn owned(fd: i32) -> OwnedFd {
     // SAFETY: the op returned a fresh descriptor nobody else owns.
     unsafe { OwnedFd::from_raw_fd(fd) }
 }
+
+/// A non-blocking, close-on-exec eventfd (a worker's doorbell).
+pub(crate) fn eventfd() -> io::Result<OwnedFd> {
+    // SAFETY: plain syscall; the result is checked.
+    let fd = check("eventfd", unsafe {
+        libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK)
+    })?;
+    Ok(owned(fd))
+}
+
+/// Adds one to an eventfd's counter (errors are ignored: a full counter
+/// already means "wake up").
+pub(crate) fn eventfd_ring(fd: RawFd) {
+    let one: u64 = 1;
+    // SAFETY: writing 8 bytes from a live u64.
+    unsafe { libc::write(fd, (&one as *const u64).cast(), 8) };
+}
+
+/// Duplicates `fd` (close-on-exec, number >= 3).
+pub(crate) fn dup(fd: RawFd, what: &str) -> io::Result<OwnedFd> {
+    // SAFETY: plain syscall; the result is checked.
+    let new = check(what, unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3) })?;
+    Ok(owned(new))
+}
+
+/// A blocking read of up to `cap` bytes (for the blocking pool).
+pub(crate) fn read_blocking(fd: RawFd, cap: usize) -> io::Result<Vec<u8>> {
+    let mut v = vec![0u8; cap];
+    // SAFETY: reading at most `cap` bytes into a live buffer of that size.
+    let n = cvt(unsafe { libc::read(fd, v.as_mut_ptr().cast(), cap) })?;
+    v.truncate(n as usize);
+    Ok(v)
+}
+
+/// A connected pair of Unix stream sockets.
+pub(crate) fn socketpair(nonblocking: bool) -> io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0; 2];
+    let ty =
+        libc::SOCK_STREAM | libc::SOCK_CLOEXEC | if nonblocking { libc::SOCK_NONBLOCK } else { 0 };
+    // SAFETY: `fds` has room for both descriptors.
+    check("socketpair", unsafe {
+        libc::socketpair(libc::AF_UNIX, ty, 0, fds.as_mut_ptr())
+    })?;
+    Ok((owned(fds[0]), owned(fds[1])))
+}
+
+/// Sends `sig` to process `pid`.
+pub(crate) fn kill(pid: u32, sig: libc::c_int) -> io::Result<()> {
+    // SAFETY: plain syscall.
+    check("kill", unsafe { libc::kill(pid as libc::pid_t, sig) }).map(drop)
+}
+
+/// A pidfd for child `pid`.
+pub(crate) fn pidfd_open(pid: u32) -> io::Result<OwnedFd> {
+    // SAFETY: plain syscall; the result is checked.
+    let r = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::pid_t, 0) };
+    let fd = cvt(r as isize).map_err(|e| op_error("pidfd_open", e))?;
+    Ok(owned(fd))
+}

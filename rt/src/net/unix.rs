@@ -68,21 +68,8 @@ impl UnixStream {
 
     /// A connected pair.
     pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
-        let mut fds = [0; 2];
-        let ty = libc::SOCK_STREAM
-            | libc::SOCK_CLOEXEC
-            | if on_epoll() { libc::SOCK_NONBLOCK } else { 0 };
-        // SAFETY: `fds` has room for both descriptors.
-        if unsafe { libc::socketpair(libc::AF_UNIX, ty, 0, fds.as_mut_ptr()) } < 0 {
-            return Err(crate::driver::op::op_error(
-                "socketpair",
-                io::Error::last_os_error(),
-            ));
-        }
-        Ok((
-            UnixStream::from_fd(sys::owned(fds[0])),
-            UnixStream::from_fd(sys::owned(fds[1])),
-        ))
+        let (a, b) = sys::socketpair(on_epoll())?;
+        Ok((UnixStream::from_fd(a), UnixStream::from_fd(b)))
     }
 
     /// Reads some bytes; `Ok(0)` at end of stream.

@@ -175,9 +175,7 @@ pub(crate) fn ring_doorbell(remote: &Remote) {
             None => false,
         });
     if !sent {
-        let one: u64 = 1;
-        // SAFETY: writing 8 bytes from a u64 to an eventfd we own.
-        unsafe { libc::write(remote.eventfd.as_raw_fd(), (&one as *const u64).cast(), 8) };
+        crate::io::sys::eventfd_ring(remote.eventfd.as_raw_fd());
     }
 }
 
