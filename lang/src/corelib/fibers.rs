@@ -210,6 +210,49 @@ fn setmaxstack(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
     Ok(a[0])
 }
 
+fn kill(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
+    args::arity(iso, a, 1, Some(2))?;
+    let f = args::fiber(iso, a, 0)?;
+    let reason = match a.get(1) {
+        Some(v) => *v,
+        None => iso.heap.string(b"killed"),
+    };
+    let mut chain = vec![f];
+    while let Some(c) = iso.heap.fibers.get(*chain.last().expect("chain")).child {
+        if chain.contains(&c) {
+            break;
+        }
+        chain.push(c);
+    }
+    for fib in &chain {
+        if Some(*fib) == iso.cur || iso.heap.fibers.get(*fib).status == FiberStatus::Alive {
+            return Err(iso.err("cannot kill a running fiber"));
+        }
+    }
+    for fib in chain {
+        let status = iso.heap.fibers.get(fib).status;
+        if matches!(status, FiberStatus::Dead | FiberStatus::Error) {
+            continue;
+        }
+        // Close upvalues into its stack first: the stack is about to go.
+        let (mut open, stack) = {
+            let x = iso.heap.fibers.get_mut(fib);
+            (
+                std::mem::take(&mut x.open_upvals),
+                std::mem::take(&mut x.stack),
+            )
+        };
+        crate::vm::upvals::close(&mut iso.heap, &mut open, &stack, 0);
+        let x = iso.heap.fibers.get_mut(fib);
+        x.frames.clear();
+        x.child = None;
+        x.status = FiberStatus::Error;
+        x.last = reason;
+    }
+    let name = iso.heap.fibers.get(f).status.name();
+    Ok(iso.heap.keyword(name))
+}
+
 fn set_fuel(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
     args::arity(iso, a, 2, Some(2))?;
     let f = args::fiber(iso, a, 0)?;
@@ -367,6 +410,11 @@ pub fn register(env: &mut Env) {
         "fiber/set-fuel",
         "(fiber/set-fuel fiber n)\n\nGives fiber a budget of n reductions (calls and backward jumps). At 0 it pauses with signal :fuel.",
         set_fuel,
+    );
+    env.native(
+        "fiber/kill",
+        "(fiber/kill fiber)\n\nHard stop: status :error, no unwinding (defers do not run).",
+        kill,
     );
     env.native(
         "fiber/fuel",

@@ -181,3 +181,16 @@
   (with-syms [v] ~(do (def ,v ,x) (eprintf "%j is %j" ',x ,v) ,v)))
 
 (defn eprintf "(eprintf fmt & xs)" [fmt & xs] (eprint (string/format fmt ;xs)))
+
+(defn fiber/abort "(fiber/abort fiber &opt reason)\n\nStops fiber: a :new one never runs, a suspended one is cancelled (its defers run), a finished one is left alone. Returns the final status." [f &opt reason]
+  (default reason "aborted")
+  (case (fiber/status f)
+    :new (fiber/kill f reason)
+    :dead :dead
+    :error :error
+    (do
+      (def w (fiber/new (fn [] (cancel f reason)) :e))
+      (resume w)
+      (fiber/status f))))
+
+(def abort "(abort fiber &opt reason)\n\nAlias of fiber/abort." fiber/abort)
