@@ -16,6 +16,14 @@ const PRELUDE: &[(&str, &str)] = &[
     ("control.janet", include_str!("prelude/control.janet")),
     ("seq.janet", include_str!("prelude/seq.janet")),
     ("ev.janet", include_str!("prelude/ev.janet")),
+    ("loops.janet", include_str!("prelude/loops.janet")),
+    ("macros.janet", include_str!("prelude/macros.janet")),
+    ("match.janet", include_str!("prelude/match.janet")),
+    (
+        "collections.janet",
+        include_str!("prelude/collections.janet"),
+    ),
+    ("modules.janet", include_str!("prelude/modules.janet")),
 ];
 
 /// Default reductions per quantum.

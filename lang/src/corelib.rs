@@ -11,14 +11,24 @@
 //! suspend.
 
 pub mod args;
+mod arrays;
+mod buffers;
 mod data;
 mod ev_chan;
 mod ev_task;
 mod fibers;
+mod files;
+mod format;
 mod io;
 mod math;
 mod meta;
+pub mod modules;
+mod numbers;
+mod os;
+mod output;
+pub mod parser;
 pub mod registry;
+mod strings;
 
 pub use registry::Env;
 
@@ -32,4 +42,19 @@ pub fn register_all(iso: &mut crate::isolate::Isolate) {
     meta::register(&mut env);
     ev_task::register(&mut env);
     ev_chan::register(&mut env);
+    lib_register(&mut env);
+}
+
+/// The library modules of issue 6 (after the engine's, replacing some).
+fn lib_register(env: &mut Env) {
+    strings::register(env);
+    buffers::register(env);
+    arrays::register(env);
+    numbers::register(env);
+    files::register(env);
+    output::register(env);
+    format::register(env);
+    os::register(env);
+    parser::register(env);
+    modules::register(env);
 }

@@ -62,6 +62,7 @@ pub mod isolate;
 pub mod objects;
 pub mod printer;
 pub mod reader;
+pub mod repl;
 pub mod symbols;
 pub mod table;
 pub mod trace;

@@ -14,6 +14,8 @@ use std::process::ExitCode;
 
 const USAGE: &str = "usage: spindle [options] FILE [args...]
        spindle [options] -e EXPR
+       spindle [options] -            (read the program from stdin)
+       spindle                        (interactive REPL)
 
 options:
   -e EXPR        evaluate EXPR and exit
@@ -25,6 +27,7 @@ options:
 enum Source {
     File(String),
     Expr(String),
+    Stdin,
 }
 
 fn main() -> ExitCode {
@@ -50,16 +53,26 @@ fn main() -> ExitCode {
                 Some(n) => workers = Some(n),
                 None => return usage("--workers needs a number"),
             },
+            "-" if source.is_none() => source = Some(Source::Stdin),
             _ if source.is_none() && !a.starts_with('-') => source = Some(Source::File(a)),
             _ if source.is_some() => rest.push(a),
             _ => return usage(&format!("unknown option {}", a)),
         }
     }
     let Some(source) = source else {
-        return usage("no program given (the REPL is not implemented yet)");
+        let mut iso = Isolate::new();
+        return ExitCode::from(spindle_lang::repl::run(&mut iso) as u8);
     };
     let (src, path) = match source {
         Source::Expr(e) => (e.into_bytes(), "eval".to_string()),
+        Source::Stdin => {
+            let mut b = Vec::new();
+            if let Err(e) = std::io::Read::read_to_end(&mut std::io::stdin(), &mut b) {
+                eprintln!("spindle: cannot read stdin: {}", e);
+                return ExitCode::from(1);
+            }
+            (b, "stdin".to_string())
+        }
         Source::File(p) => match std::fs::read(&p) {
             Ok(b) => (b, p),
             Err(e) => {
@@ -82,7 +95,9 @@ fn main() -> ExitCode {
     // The program (its forms, then `main`, then the tasks it left running)
     // runs on the isolate's event loop (`spindle_lang::ev`).
     let (result, unobserved) = rt.block_on(async move {
-        let fin = EvRun::new(Isolate::new(), src, &path, rest).await;
+        let mut iso = Isolate::new();
+        spindle_lang::corelib::modules::set_script(&mut iso, &path, &rest);
+        let fin = EvRun::new(iso, src, &path, rest).await;
         (fin.result.map(|_| ()), fin.unobserved)
     });
     let _ = std::io::stdout().flush();

@@ -1,0 +1,337 @@
+//! The `os/` module (synchronous): environment, working directory, file
+//! system entries, dates, sleeping and platform facts.
+//!
+//! Invariant: functions that query return nil (or raise, as Janet documents)
+//! instead of panicking; dates are computed in UTC with the proleptic
+//! Gregorian calendar (`:month` and `:month-day` are 0-based as in Janet).
+
+use super::args;
+use super::registry::Env;
+use crate::isolate::{Flow, Isolate, NativeFn};
+use crate::value::Value;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+
+type R = Result<Value, Flow>;
+
+fn path_arg(iso: &mut Isolate, a: &[Value], i: usize) -> Result<String, Flow> {
+    Ok(String::from_utf8_lossy(&args::bytes(iso, a, i)?).into_owned())
+}
+
+fn io_fail(iso: &mut Isolate, what: &str, p: &str, e: std::io::Error) -> Flow {
+    iso.err(format!("{} {}: {}", what, p, e))
+}
+
+fn getenv(iso: &mut Isolate, a: &[Value]) -> R {
+    args::arity(iso, a, 1, Some(2))?;
+    let k = path_arg(iso, a, 0)?;
+    match std::env::var_os(&k) {
+        Some(v) => Ok(iso.heap.string(v.as_encoded_bytes())),
+        None => Ok(args::opt(a, 1)),
+    }
+}
+
+fn setenv(iso: &mut Isolate, a: &[Value]) -> R {
+    args::arity(iso, a, 1, Some(2))?;
+    let k = path_arg(iso, a, 0)?;
+    if k.is_empty() || k.contains('=') || k.contains('\0') {
+        return Err(iso.err("invalid environment variable name"));
+    }
+    match args::opt(a, 1) {
+        Value::Nil => std::env::remove_var(&k),
+        _ => {
+            let v = path_arg(iso, a, 1)?;
+            std::env::set_var(&k, v)
+        }
+    }
+    Ok(Value::Nil)
+}
+
+fn environ(iso: &mut Isolate, a: &[Value]) -> R {
+    args::arity(iso, a, 0, Some(0))?;
+    let mut kv = Vec::new();
+    for (k, v) in std::env::vars_os() {
+        kv.push(iso.heap.string(k.as_encoded_bytes()));
+        kv.push(iso.heap.string(v.as_encoded_bytes()));
+    }
+    let t = crate::vm::ops::table_from_pairs(&iso.heap, &kv);
+    Ok(iso.heap.table(t))
+}
+
+fn cwd(iso: &mut Isolate, _: &[Value]) -> R {
+    match std::env::current_dir() {
+        Ok(p) => Ok(iso.heap.string(p.as_os_str().as_encoded_bytes())),
+        Err(e) => Err(iso.err(e.to_string())),
+    }
+}
+
+fn cd(iso: &mut Isolate, a: &[Value]) -> R {
+    args::arity(iso, a, 1, Some(1))?;
+    let p = path_arg(iso, a, 0)?;
+    std::env::set_current_dir(&p).map_err(|e| io_fail(iso, "cannot cd to", &p, e))?;
+    Ok(Value::Nil)
+}
+
+fn dir(iso: &mut Isolate, a: &[Value]) -> R {
+    args::arity(iso, a, 1, Some(2))?;
+    let p = path_arg(iso, a, 0)?;
+    let rd = std::fs::read_dir(&p).map_err(|e| io_fail(iso, "cannot open directory", &p, e))?;
+    let mut names: Vec<Vec<u8>> = rd
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().as_encoded_bytes().to_vec())
+        .collect();
+    names.sort();
+    let items = names.iter().map(|n| iso.heap.string(n)).collect();
+    Ok(iso.heap.array(items))
+}
+
+fn perm_string(mode: u32) -> String {
+    let mut s = String::new();
+    for shift in [6, 3, 0] {
+        let bits = (mode >> shift) & 7;
+        s.push(if bits & 4 != 0 { 'r' } else { '-' });
+        s.push(if bits & 2 != 0 { 'w' } else { '-' });
+        s.push(if bits & 1 != 0 { 'x' } else { '-' });
+    }
+    s
+}
+
+fn stat(iso: &mut Isolate, a: &[Value]) -> R {
+    args::arity(iso, a, 1, Some(2))?;
+    let p = path_arg(iso, a, 0)?;
+    let Ok(m) = std::fs::symlink_metadata(&p) else {
+        return Ok(Value::Nil);
+    };
+    let ft = m.file_type();
+    let kind = if ft.is_dir() {
+        "directory"
+    } else if ft.is_file() {
+        "file"
+    } else if ft.is_symlink() {
+        "link"
+    } else {
+        "other"
+    };
+    let mode = m.permissions().mode();
+    let perms = perm_string(mode);
+    let fields: Vec<(&str, Value)> = vec![
+        ("mode", iso.heap.keyword(kind)),
+        ("size", Value::Num(m.len() as f64)),
+        ("permissions", iso.heap.string(perms.as_bytes())),
+        ("int-permissions", Value::Num((mode & 0o777) as f64)),
+        ("modified", Value::Num(m.mtime() as f64)),
+        ("accessed", Value::Num(m.atime() as f64)),
+        ("changed", Value::Num(m.ctime() as f64)),
+        ("uid", Value::Num(m.uid() as f64)),
+        ("gid", Value::Num(m.gid() as f64)),
+        ("nlink", Value::Num(m.nlink() as f64)),
+        ("inode", Value::Num(m.ino() as f64)),
+        ("dev", Value::Num(m.dev() as f64)),
+        ("blocks", Value::Num(m.blocks() as f64)),
+        ("blocksize", Value::Num(m.blksize() as f64)),
+    ];
+    if let Value::Keyword(_) = args::opt(a, 1) {
+        let want = args::keyword(iso, a, 1)?;
+        return Ok(fields
+            .iter()
+            .find(|(k, _)| k.as_bytes() == want.as_slice())
+            .map_or(Value::Nil, |(_, v)| *v));
+    }
+    let mut kv = Vec::new();
+    for (k, v) in fields {
+        kv.push(iso.heap.keyword(k));
+        kv.push(v);
+    }
+    let t = crate::vm::ops::table_from_pairs(&iso.heap, &kv);
+    match args::opt(a, 1) {
+        Value::Table(_) => {
+            for (k, v) in t.iter() {
+                crate::vm::ops::put(&mut iso.heap, a[1], k, v).map_err(|m| iso.err(m))?;
+            }
+            Ok(a[1])
+        }
+        _ => Ok(iso.heap.strukt(t)),
+    }
+}
+
+fn fs_op(iso: &mut Isolate, a: &[Value], what: &str, f: fn(&str) -> std::io::Result<()>) -> R {
+    args::arity(iso, a, 1, Some(1))?;
+    let p = path_arg(iso, a, 0)?;
+    f(&p).map_err(|e| io_fail(iso, what, &p, e))?;
+    Ok(Value::Nil)
+}
+
+fn mkdir(iso: &mut Isolate, a: &[Value]) -> R {
+    args::arity(iso, a, 1, Some(2))?;
+    let p = path_arg(iso, a, 0)?;
+    match std::fs::create_dir(&p) {
+        Ok(()) => Ok(Value::Bool(true)),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(Value::Bool(false)),
+        Err(e) => Err(io_fail(iso, "cannot create directory", &p, e)),
+    }
+}
+
+fn rm(iso: &mut Isolate, a: &[Value]) -> R {
+    fs_op(iso, a, "cannot remove", |p| std::fs::remove_file(p))
+}
+
+fn rmdir(iso: &mut Isolate, a: &[Value]) -> R {
+    fs_op(iso, a, "cannot remove directory", |p| {
+        std::fs::remove_dir(p)
+    })
+}
+
+fn rename(iso: &mut Isolate, a: &[Value]) -> R {
+    args::arity(iso, a, 2, Some(2))?;
+    let (from, to) = (path_arg(iso, a, 0)?, path_arg(iso, a, 1)?);
+    std::fs::rename(&from, &to).map_err(|e| io_fail(iso, "cannot rename", &from, e))?;
+    Ok(Value::Nil)
+}
+
+fn realpath(iso: &mut Isolate, a: &[Value]) -> R {
+    args::arity(iso, a, 1, Some(1))?;
+    let p = path_arg(iso, a, 0)?;
+    let r = std::fs::canonicalize(&p).map_err(|e| io_fail(iso, "cannot resolve", &p, e))?;
+    Ok(iso.heap.string(r.as_os_str().as_encoded_bytes()))
+}
+
+fn which(iso: &mut Isolate, _: &[Value]) -> R {
+    let os = match std::env::consts::OS {
+        "macos" => "macos",
+        "windows" => "windows",
+        "freebsd" => "freebsd",
+        "openbsd" => "openbsd",
+        "netbsd" => "netbsd",
+        "linux" => "linux",
+        _ => "posix",
+    };
+    Ok(iso.heap.keyword(os))
+}
+
+fn arch(iso: &mut Isolate, _: &[Value]) -> R {
+    let a = match std::env::consts::ARCH {
+        "x86_64" => "x64",
+        "x86" => "x86",
+        "aarch64" => "aarch64",
+        "arm" => "arm",
+        "riscv64" => "riscv64",
+        _ => "unknown",
+    };
+    Ok(iso.heap.keyword(a))
+}
+
+fn cpu_count(iso: &mut Isolate, a: &[Value]) -> R {
+    args::arity(iso, a, 0, Some(1))?;
+    Ok(
+        std::thread::available_parallelism()
+            .map_or(args::opt(a, 0), |n| Value::Num(n.get() as f64)),
+    )
+}
+
+fn sleep(iso: &mut Isolate, a: &[Value]) -> R {
+    args::arity(iso, a, 1, Some(1))?;
+    let s = args::num(iso, a, 0)?;
+    if s > 0.0 && s.is_finite() {
+        std::thread::sleep(std::time::Duration::from_secs_f64(s));
+    }
+    Ok(Value::Nil)
+}
+
+/// Days since 1970-01-01 to (year, month 1-12, day 1-31).
+fn civil(days: i64) -> (i64, i64, i64) {
+    let z = days + 719468;
+    let era = z.div_euclid(146097);
+    let doe = z - era * 146097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// (year, month 1-12, day 1-31) to days since 1970-01-01.
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146097 + doe - 719468
+}
+
+fn date(iso: &mut Isolate, a: &[Value]) -> R {
+    args::arity(iso, a, 0, Some(2))?;
+    let t = match args::opt(a, 0) {
+        Value::Nil => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64),
+        _ => args::num(iso, a, 0)?.floor() as i64,
+    };
+    let days = t.div_euclid(86400);
+    let secs = t.rem_euclid(86400);
+    let (y, m, d) = civil(days);
+    let yday = days - days_from_civil(y, 1, 1);
+    let fields = [
+        ("seconds", secs % 60),
+        ("minutes", secs / 60 % 60),
+        ("hours", secs / 3600),
+        ("month-day", d - 1),
+        ("month", m - 1),
+        ("year", y),
+        ("week-day", (days + 4).rem_euclid(7)),
+        ("year-day", yday),
+    ];
+    let mut kv = Vec::new();
+    for (k, v) in fields {
+        kv.push(iso.heap.keyword(k));
+        kv.push(Value::Num(v as f64));
+    }
+    kv.push(iso.heap.keyword("dst"));
+    kv.push(Value::Bool(false));
+    let t = crate::vm::ops::table_from_pairs(&iso.heap, &kv);
+    Ok(iso.heap.strukt(t))
+}
+
+fn mktime(iso: &mut Isolate, a: &[Value]) -> R {
+    args::arity(iso, a, 1, Some(2))?;
+    let d = a[0];
+    let mut field = |name: &str| {
+        let k = iso.heap.keyword(name);
+        crate::vm::ops::get(&iso.heap, d, k).as_num().unwrap_or(0.0) as i64
+    };
+    let (y, mo, md) = (field("year"), field("month"), field("month-day"));
+    let (h, mi, s) = (field("hours"), field("minutes"), field("seconds"));
+    let y = y + mo.div_euclid(12);
+    let mo = mo.rem_euclid(12);
+    let days = days_from_civil(y, mo + 1, 1) + md;
+    Ok(Value::Num((days * 86400 + h * 3600 + mi * 60 + s) as f64))
+}
+
+/// Registers the module.
+pub fn register(env: &mut Env) {
+    let defs: &[(&'static str, &'static str, NativeFn)] = &[
+        ("os/getenv", "(os/getenv variable &opt dflt)\n\nThe value of an environment variable, or dflt.", getenv),
+        ("os/setenv", "(os/setenv variable value)\n\nSets (or with nil value, removes) an environment variable.", setenv),
+        ("os/environ", "(os/environ)\n\nA table of the whole environment.", environ),
+        ("os/cwd", "(os/cwd)\n\nThe current working directory.", cwd),
+        ("os/cd", "(os/cd path)\n\nChanges the current working directory.", cd),
+        ("os/dir", "(os/dir dir)\n\nArray of the entry names in dir (sorted).", dir),
+        ("os/stat", "(os/stat path &opt tab|key)\n\nInformation about path (:mode :size :permissions :modified ...), or nil if it does not exist.", stat),
+        ("os/lstat", "(os/lstat path &opt tab|key)\n\nLike os/stat without following a final symlink.", stat),
+        ("os/mkdir", "(os/mkdir path)\n\nCreates a directory; false if it already existed.", mkdir),
+        ("os/rm", "(os/rm path)\n\nDeletes a file.", rm),
+        ("os/rmdir", "(os/rmdir path)\n\nDeletes an empty directory.", rmdir),
+        ("os/rename", "(os/rename old new)\n\nRenames a file or directory.", rename),
+        ("os/realpath", "(os/realpath path)\n\nThe absolute path with links and . and .. resolved.", realpath),
+        ("os/which", "(os/which)\n\nThe operating system as a keyword (:linux, :macos, ...).", which),
+        ("os/arch", "(os/arch)\n\nThe CPU architecture as a keyword (:x64, :aarch64, ...).", arch),
+        ("os/cpu-count", "(os/cpu-count &opt dflt)\n\nNumber of CPUs available.", cpu_count),
+        ("os/sleep", "(os/sleep n)\n\nBlocks the thread for n seconds.", sleep),
+        ("os/date", "(os/date &opt time local)\n\nA struct of the UTC date of time (default now): :seconds :minutes :hours :month-day :month :year :week-day :year-day :dst.", date),
+        ("os/mktime", "(os/mktime date-struct &opt local)\n\nSeconds since the epoch of a date struct (the inverse of os/date).", mktime),
+    ];
+    for (name, doc, f) in defs {
+        env.native(name, doc, *f);
+    }
+}
