@@ -19,7 +19,9 @@ mod ev_task;
 mod fibers;
 mod files;
 mod format;
+mod int64;
 mod io;
+mod marshal;
 mod math;
 mod meta;
 pub mod modules;
@@ -57,4 +59,6 @@ fn lib_register(env: &mut Env) {
     os::register(env);
     parser::register(env);
     modules::register(env);
+    marshal::register(env);
+    int64::register(env);
 }

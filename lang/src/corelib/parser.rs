@@ -130,10 +130,6 @@ fn drain(iso: &mut Isolate, v: Value, at_eof: bool) -> Result<(), Flow> {
     let mut error = None;
     while pos < pending.len() {
         let rest = &pending[pos..];
-        let bal = balance(rest);
-        if bal == Balance::Open && !at_eof {
-            break;
-        }
         let mut r = Reader::new(rest);
         match r.next_form(&mut iso.heap) {
             Ok(Some(f)) => {
@@ -143,6 +139,7 @@ fn drain(iso: &mut Isolate, v: Value, at_eof: bool) -> Result<(), Flow> {
             Ok(None) => {
                 pos = pending.len();
             }
+            Err(_) if !at_eof && balance(rest) == Balance::Open => break,
             Err(e) => {
                 error = Some(format!("{}:{}: {}", e.line, e.col, e.msg));
                 pos = pending.len();

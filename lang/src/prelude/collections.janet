@@ -244,3 +244,12 @@
   [arr & parts]
   (each p parts (array/concat arr p))
   arr)
+
+(defn file/lines
+  "(file/lines file)\n\nA fiber yielding each line of file (as a buffer, with its newline)."
+  [file]
+  (coro
+    (var line (file/read file :line))
+    (while line
+      (yield line)
+      (set line (file/read file :line)))))

@@ -1,0 +1,10 @@
+# loop verbs printing as they go.
+(loop [i :range [0 3] j :range [0 2] :when (not= i j)] (prinf "%d%d " i j))
+(print)
+(loop [x :in [:a :b] :after (prin "| ")] (prin x " "))
+(print)
+(loop [[k v] :pairs (sorted (pairs {:b 2 :a 1}))] (prin k "=" v " "))
+(print)
+(each line ["one" "two"] (print line))
+(print (match [1 [2 3]] [a [b c]] (+ a b c)))
+(print (-> 5 (- 2) (* 10)))
