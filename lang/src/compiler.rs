@@ -122,6 +122,21 @@ impl<'i> Compiler<'i> {
         self.iso.heap.tuples.get(r).items.to_vec()
     }
 
+    /// Counts one level of Rust recursion (errors past `MAX_DEPTH`).
+    pub fn enter_nesting(&mut self) -> CResult<()> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            self.depth -= 1;
+            return self.err("form nested too deeply (or a macro expands forever)");
+        }
+        Ok(())
+    }
+
+    /// Leaves a level entered with `enter_nesting`.
+    pub fn leave_nesting(&mut self) {
+        self.depth -= 1;
+    }
+
     /// Compiles `form` into `dst` (or returns it, in tail position).
     pub fn compile(&mut self, form: Value, dst: u16, tail: bool) -> CResult<()> {
         self.depth += 1;

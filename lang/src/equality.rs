@@ -9,12 +9,24 @@ use crate::objects::mix;
 use crate::value::Value;
 use std::cmp::Ordering;
 
+/// Nesting beyond which comparisons fall back to identity and hashing stops
+/// descending, so hostile nesting cannot overflow the Rust stack.
+const MAX_DEPTH: u32 = 128;
+
 impl Heap {
     /// Janet's `=` on two values.
     pub fn equals(&self, a: Value, b: Value) -> bool {
+        self.equals_at(a, b, 0)
+    }
+
+    fn equals_at(&self, a: Value, b: Value, depth: u32) -> bool {
         if a == b {
             return true;
         }
+        if depth > MAX_DEPTH {
+            return false;
+        }
+        let eq = |x: Value, y: Value| self.equals_at(x, y, depth + 1);
         match (a, b) {
             (Value::Str(x), Value::Str(y)) => {
                 let (x, y) = (self.strings.get(x), self.strings.get(y));
@@ -23,18 +35,14 @@ impl Heap {
             (Value::Tuple(x), Value::Tuple(y)) => {
                 let (x, y) = (self.tuples.get(x), self.tuples.get(y));
                 x.items.len() == y.items.len()
-                    && x.items
-                        .iter()
-                        .zip(y.items.iter())
-                        .all(|(a, b)| self.equals(*a, *b))
+                    && x.items.iter().zip(y.items.iter()).all(|(a, b)| eq(*a, *b))
             }
             (Value::Struct(x), Value::Struct(y)) => {
                 let (x, y) = (self.structs.get(x), self.structs.get(y));
                 x.count == y.count
                     && x.iter().all(|(k, v)| {
                         let h = self.hash(k);
-                        y.get(h, |k2| self.equals(k, k2))
-                            .is_some_and(|v2| self.equals(v, v2))
+                        y.get(h, |k2| eq(k, k2)).is_some_and(|v2| eq(v, v2))
                     })
             }
             _ => false,
@@ -43,6 +51,13 @@ impl Heap {
 
     /// Hash consistent with `equals`.
     pub fn hash(&self, v: Value) -> u64 {
+        self.hash_at(v, 0)
+    }
+
+    fn hash_at(&self, v: Value, depth: u32) -> u64 {
+        if depth > MAX_DEPTH {
+            return 0x5eed;
+        }
         match v {
             Value::Nil => 0,
             Value::Bool(b) => 1 + b as u64,
@@ -53,14 +68,16 @@ impl Heap {
             Value::Tuple(r) => {
                 let mut h: u64 = 0x7475;
                 for x in self.tuples.get(r).items.iter() {
-                    h = mix(h ^ self.hash(*x)).wrapping_add(1);
+                    h = mix(h ^ self.hash_at(*x, depth + 1)).wrapping_add(1);
                 }
                 h
             }
             Value::Struct(r) => {
                 let mut h: u64 = 0x7374;
                 for (k, v) in self.structs.get(r).iter() {
-                    h = h.wrapping_add(mix(self.hash(k) ^ self.hash(v).rotate_left(17)));
+                    h = h.wrapping_add(mix(
+                        self.hash_at(k, depth + 1) ^ self.hash_at(v, depth + 1).rotate_left(17)
+                    ));
                 }
                 h
             }
@@ -77,43 +94,62 @@ impl Heap {
 
     /// Janet's `deep=`.
     pub fn deep_equals(&self, a: Value, b: Value) -> bool {
+        self.deep_at(a, b, 0)
+    }
+
+    fn deep_at(&self, a: Value, b: Value, depth: u32) -> bool {
+        if depth > MAX_DEPTH {
+            return a == b;
+        }
         match (a, b) {
             (Value::Array(x), Value::Array(y)) => {
                 let (x, y) = (self.arrays.get(x), self.arrays.get(y));
                 x.len() == y.len()
                     && x.iter()
                         .zip(y.iter())
-                        .all(|(a, b)| self.deep_equals(*a, *b))
+                        .all(|(a, b)| self.deep_at(*a, *b, depth + 1))
             }
             (Value::Tuple(x), Value::Tuple(y)) => {
                 let (x, y) = (&self.tuples.get(x).items, &self.tuples.get(y).items);
                 x.len() == y.len()
                     && x.iter()
                         .zip(y.iter())
-                        .all(|(a, b)| self.deep_equals(*a, *b))
+                        .all(|(a, b)| self.deep_at(*a, *b, depth + 1))
             }
             (Value::Buffer(x), Value::Buffer(y)) => self.buffers.get(x) == self.buffers.get(y),
             (Value::Table(x), Value::Table(y)) => {
-                self.deep_tables(self.tables.get(x), self.tables.get(y))
+                self.deep_tables(self.tables.get(x), self.tables.get(y), depth)
             }
             (Value::Struct(x), Value::Struct(y)) => {
-                self.deep_tables(self.structs.get(x), self.structs.get(y))
+                self.deep_tables(self.structs.get(x), self.structs.get(y), depth)
             }
             _ => self.equals(a, b),
         }
     }
 
-    fn deep_tables(&self, x: &crate::table::TableObj, y: &crate::table::TableObj) -> bool {
+    fn deep_tables(
+        &self,
+        x: &crate::table::TableObj,
+        y: &crate::table::TableObj,
+        depth: u32,
+    ) -> bool {
         x.count == y.count
             && x.iter().all(|(k, v)| {
                 let h = self.hash(k);
                 y.get(h, |k2| self.equals(k, k2))
-                    .is_some_and(|v2| self.deep_equals(v, v2))
+                    .is_some_and(|v2| self.deep_at(v, v2, depth + 1))
             })
     }
 
     /// Janet's total order (`compare`, `<` on non-numbers, `sort`).
     pub fn compare(&self, a: Value, b: Value) -> Ordering {
+        self.compare_at(a, b, 0)
+    }
+
+    fn compare_at(&self, a: Value, b: Value, depth: u32) -> Ordering {
+        if depth > MAX_DEPTH {
+            return Ordering::Equal;
+        }
         fn rank(v: Value) -> u8 {
             match v {
                 Value::Nil => 0,
@@ -140,7 +176,7 @@ impl Heap {
             (Value::Tuple(x), Value::Tuple(y)) => {
                 let (x, y) = (&self.tuples.get(x).items, &self.tuples.get(y).items);
                 for (a, b) in x.iter().zip(y.iter()) {
-                    match self.compare(*a, *b) {
+                    match self.compare_at(*a, *b, depth + 1) {
                         Ordering::Equal => {}
                         o => return o,
                     }

@@ -53,7 +53,8 @@ fn run_suite(dir: &str, path: &Path, stress: bool) -> Vec<String> {
     let mut iso = Isolate::with_stress(stress);
     iso.capture = Some(Vec::new());
     let setup = format!(
-        "(def _file {:?})\n{}",
+        "(def _stress {})\n(def _file {:?})\n{}",
+        stress,
         format!("tests/{}/{}", dir, name),
         PREAMBLE
     );

@@ -12,6 +12,16 @@ use crate::value::Value;
 impl<'i> Compiler<'i> {
     /// Compiles `(quasiquote form)` at nesting `level` into `dst`.
     pub fn quasi(&mut self, form: Value, dst: u16, level: u32) -> CResult<()> {
+        if level > 64 {
+            return self.err("quasiquote nested too deeply");
+        }
+        self.enter_nesting()?;
+        let r = self.quasi_inner(form, dst, level);
+        self.leave_nesting();
+        r
+    }
+
+    fn quasi_inner(&mut self, form: Value, dst: u16, level: u32) -> CResult<()> {
         match form {
             Value::Tuple(r) => {
                 let (items, bracket) = {
