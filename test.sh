@@ -7,6 +7,11 @@ cd "$(dirname "$0")"
 
 step() { printf '\n==> %s\n' "$*"; }
 
+# Every test runner's output also goes to this log, so the script can close
+# with one line totalling all of them.
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
 step "toolchain components"
 for c in rustfmt clippy; do
   rustup component list --installed 2>/dev/null | grep -q "^$c" || rustup component add "$c"
@@ -19,7 +24,7 @@ step "cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 
 step "workspace tests"
-cargo test --workspace
+cargo test --workspace 2>&1 | tee -a "$log"
 
 step "loom models (release, LOOM_MAX_PREEMPTIONS=2)"
 # Their own target dir, so --cfg loom does not invalidate the normal build.
@@ -27,4 +32,7 @@ step "loom models (release, LOOM_MAX_PREEMPTIONS=2)"
 RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=2 \
   CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
   CARGO_TARGET_DIR=target-loom \
-  cargo test --release -p spindle-loom-tests
+  cargo test --release -p spindle-loom-tests 2>&1 | tee -a "$log"
+
+step "summary"
+awk '/^test result:/ { p += $4; f += $6 } END { printf "all test runners: %d passed, %d failed\n", p, f }' "$log"
