@@ -229,6 +229,19 @@
   "(nat? x)\n\nTrue if x is a non-negative integer."
   [x] (and (int? x) (>= x 0)))
 
+(defn sort
+  "(sort ind &opt before?)\n\nSorts the array ind in place and returns it; before? (default <) orders two elements. With < or > the sort runs natively; any other before? is called from the language, so it may yield."
+  [ind &opt before?]
+  (cond
+    (or (= nil before?) (= before? <)) (sort-natural ind)
+    (= before? >) (sort-natural ind true)
+    (sort-help ind 0 (- (length ind) 1) before?)))
+
+(defn sorted
+  "(sorted ind &opt before?)\n\nA sorted copy of ind (see sort)."
+  [ind &opt before?]
+  (sort (array/slice ind) before?))
+
 (defn sort-by
   "(sort-by f ind)\n\nSorts ind in place by the value of (f x)."
   [f ind]
@@ -253,3 +266,4 @@
     (while line
       (yield line)
       (set line (file/read file :line)))))
+

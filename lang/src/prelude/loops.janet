@@ -18,7 +18,7 @@
   (def [lo hi step] (loop-bounds object verb))
   (def v (if (symbol? binding) binding (gensym)))
   (def e (gensym))
-  (def st (gensym))
+  (def st (if (number? step) step (gensym)))
   (def body (if (symbol? binding) rest ~(do (def ,binding ,v) ,rest)))
   (def [test adv]
     (case verb
@@ -26,7 +26,7 @@
       :range-to [~(,<= ,v ,e) ~(,+ ,v ,st)]
       :down [~(,> ,v ,e) ~(,- ,v ,st)]
       :down-to [~(,>= ,v ,e) ~(,- ,v ,st)]))
-  ~(do (var ,v ,lo) (def ,e ,hi) (def ,st ,step)
+  ~(do (var ,v ,lo) (def ,e ,hi) ,;(if (number? step) [] [~(def ,st ,step)])
        (while ,test ,body (set ,v ,adv))))
 
 (defn- loop-iterate [binding kind object rest]
