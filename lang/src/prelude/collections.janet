@@ -267,3 +267,20 @@
       (yield line)
       (set line (file/read file :line)))))
 
+
+(def- replace-first-native string/replace)
+(def- replace-all-native string/replace-all)
+
+(defn string/replace
+  "(string/replace patt subst str)\n\nReplaces the first patt in str with subst. If subst is a function it is called with patt (only when patt occurs) and its result is used."
+  [patt subst str]
+  (if (and (function? subst) (string/find patt str))
+    (replace-first-native patt (subst patt) str)
+    (replace-first-native patt (if (function? subst) "" subst) str)))
+
+(defn string/replace-all
+  "(string/replace-all patt subst str)\n\nReplaces every patt in str with subst. If subst is a function it is called with patt (only when patt occurs) and its result is used."
+  [patt subst str]
+  (if (and (function? subst) (string/find patt str))
+    (replace-all-native patt (subst patt) str)
+    (replace-all-native patt (if (function? subst) "" subst) str)))

@@ -46,3 +46,6 @@
 (check (= nil (scan-number "abc")))
 (check (= 3 (length "abc")))
 (check (= "" (string)))
+(check (= "xbc" (string/replace "a" (fn [m] "x") "abc")))
+(check (= "AbA" (string/replace-all "a" (fn [m] (string/ascii-upper m)) "aba")))
+(check (= "bc" (string/replace "z" (fn [m] (error "not called")) "bc")))
