@@ -26,6 +26,19 @@ cargo clippy --workspace --all-targets -- -D warnings
 step "workspace tests"
 cargo test --workspace 2>&1 | tee -a "$log"
 
+step "Miri: heap, raw task and wait-table unit tests"
+# Miri needs the nightly toolchain; install its component when missing. A
+# machine that cannot get it says so and goes on (it is not a test failure).
+if rustup +nightly component list --installed 2>/dev/null | grep -q '^miri' \
+  || rustup component add --toolchain nightly miri rust-src >/dev/null 2>&1; then
+  miri_test() { CARGO_TARGET_DIR=target-miri cargo +nightly miri test "$@"; }
+  miri_test -p spindle-sync --lib 2>&1 | tee -a "$log"
+  miri_test -p spindle-rt --lib task 2>&1 | tee -a "$log"
+  miri_test -p spindle-lang --lib heap 2>&1 | tee -a "$log"
+else
+  echo "skipped Miri: could not install the nightly miri component"
+fi
+
 step "loom models (release, LOOM_MAX_PREEMPTIONS=2)"
 # Their own target dir, so --cfg loom does not invalidate the normal build.
 # Release mode without LTO: the models need optimised code, not a slow link.
