@@ -284,3 +284,57 @@
   (if (and (function? subst) (string/find patt str))
     (replace-all-native patt (subst patt) str)
     (replace-all-native patt (if (function? subst) "" subst) str)))
+
+(defn has-key?
+  "(has-key? ds key)\n\nTrue if ds has a non-nil value at key."
+  [ds key]
+  (not= nil (get ds key)))
+
+(defn has-value?
+  "(has-value? ds value)\n\nTrue if some value of ds equals value."
+  [ds value]
+  (var res false)
+  (each x ds (when (= x value) (set res true) (break)))
+  res)
+
+(defn freeze
+  "(freeze x)\n\nAn immutable deep copy of x: arrays become tuples, tables structs, buffers strings."
+  [x]
+  (case (type x)
+    :array (tuple ;(map freeze x))
+    :tuple (tuple ;(map freeze x))
+    :table (do (def kv @[]) (eachp [k v] x (array/push kv (freeze k) (freeze v))) (struct ;kv))
+    :struct (do (def kv @[]) (eachp [k v] x (array/push kv (freeze k) (freeze v))) (struct ;kv))
+    :buffer (string x)
+    x))
+
+(defn thaw
+  "(thaw x)\n\nA mutable deep copy of x: tuples become arrays, structs tables, strings buffers are kept as strings."
+  [x]
+  (case (type x)
+    :array (map thaw x)
+    :tuple (map thaw x)
+    :table (do (def res @{}) (eachp [k v] x (put res (thaw k) (thaw v))) res)
+    :struct (do (def res @{}) (eachp [k v] x (put res (thaw k) (thaw v))) res)
+    x))
+
+(defn table/clear
+  "(table/clear tab)\n\nRemoves every entry of tab; returns tab."
+  [tab]
+  (each k (keys tab) (put tab k nil))
+  tab)
+
+(defn xprint
+  "(xprint to & xs)\n\nprint to the buffer or file to."
+  [to & xs]
+  (with-dyns [:out to] (print ;xs)))
+
+(defn xprin
+  "(xprin to & xs)\n\nprin to the buffer or file to."
+  [to & xs]
+  (with-dyns [:out to] (prin ;xs)))
+
+(defn xprintf
+  "(xprintf to fmt & xs)\n\nprintf to the buffer or file to."
+  [to fmt & xs]
+  (with-dyns [:out to] (printf fmt ;xs)))

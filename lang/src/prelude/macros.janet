@@ -120,3 +120,24 @@
   "(defmacro- name & more)\n\nDefines a private macro."
   [name & more]
   (apply defn name :macro :private more))
+
+(defn walk
+  "(walk f form)\n\nApplies f to every element of form (indexed or dictionary, one level), keeping its kind; other values are returned as they are."
+  [f form]
+  (case (type form)
+    :tuple (let [t (tuple ;(map f form))]
+             (if (= :brackets (tuple/type form)) (tuple/brackets ;t) t))
+    :array (map f form)
+    :struct (do (def kv @[]) (eachp [k v] form (array/push kv (f k) (f v))) (struct ;kv))
+    :table (do (def res @{}) (eachp [k v] form (put res (f k) (f v))) res)
+    form))
+
+(defn postwalk
+  "(postwalk f form)\n\nWalks form depth first, applying f to each sub-form after its children."
+  [f form]
+  (f (walk (fn [x] (postwalk f x)) form)))
+
+(defn prewalk
+  "(prewalk f form)\n\nWalks form depth first, applying f to each sub-form before its children."
+  [f form]
+  (walk (fn [x] (prewalk f x)) (f form)))

@@ -66,3 +66,8 @@
 (check (= 1700000000 (os/mktime d2)))
 (check (= 0 (os/mktime {:year 1970})))
 (check (= :core/file (type stdout)))
+(check (= 0 (os/execute ["true"] :p)))
+(check (= 1 (os/execute ["false"] :p)))
+(check-error (os/execute ["false"] :px))
+(check (= 3 (os/execute ["sh" "-c" "exit $X"] :pe {"X" "3"})))
+(check-error (os/execute ["true"]))
