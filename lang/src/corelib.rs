@@ -29,6 +29,7 @@ mod numbers;
 mod os;
 mod output;
 pub mod parser;
+pub mod pretty;
 pub mod registry;
 mod strings;
 

@@ -9,7 +9,6 @@
 
 use crate::corelib::parser::{balance, Balance};
 use crate::isolate::Isolate;
-use crate::printer;
 use crate::value::Value;
 use rustyline::completion::{Completer, Pair};
 use rustyline::error::ReadlineError;
@@ -91,7 +90,7 @@ pub fn binding_names(iso: &Isolate) -> Vec<String> {
 /// Evaluates one REPL input; returns the text to show (result or error).
 pub fn eval_input(iso: &mut Isolate, src: &str) -> Result<String, String> {
     let v = iso.run_source(src.as_bytes(), "repl")?;
-    Ok(printer::describe(iso, v))
+    Ok(crate::corelib::pretty::pretty(iso, v))
 }
 
 fn history_path() -> Option<std::path::PathBuf> {

@@ -332,7 +332,11 @@ fn directive(
             };
             pad_text(&Spec { prec: None, ..*sp }, &text, out);
         }
-        b'v' | b'j' | b'J' | b'p' | b'P' | b'm' | b'M' | b'q' | b'Q' | b'n' | b'N' => {
+        b'p' | b'P' | b'm' | b'M' => {
+            let text = super::pretty::pretty(iso, v);
+            pad_text(&Spec { prec: None, ..*sp }, text.as_bytes(), out);
+        }
+        b'v' | b'j' | b'J' | b'q' | b'Q' | b'n' | b'N' => {
             let text = printer::describe(iso, v);
             pad_text(&Spec { prec: None, ..*sp }, text.as_bytes(), out);
         }

@@ -81,7 +81,7 @@ fn eprin(iso: &mut Isolate, a: &[Value]) -> R {
 
 fn pp(iso: &mut Isolate, a: &[Value]) -> R {
     super::args::arity(iso, a, 1, Some(1))?;
-    let mut t = printer::describe(iso, a[0]).into_bytes();
+    let mut t = super::pretty::pretty(iso, a[0]).into_bytes();
     t.push(b'\n');
     emit(iso, false, &t)?;
     Ok(Value::Nil)
