@@ -177,12 +177,10 @@ fn read(iso: &mut Isolate, a: &[Value]) -> R {
 pub fn write_handle(h: &mut Handle, b: &[u8]) -> std::io::Result<()> {
     match h {
         Handle::Disk(f) => {
-            let ahead = f.buffer().len() as i64;
-            if ahead > 0 {
-                f.seek_relative(ahead)?;
-                f.get_mut().seek(SeekFrom::Current(-ahead))?;
-                let _ = f.fill_buf();
-                f.consume(0);
+            // Seeking to the current logical position discards read-ahead
+            // and puts the OS position where the reader stopped.
+            if !f.buffer().is_empty() {
+                f.seek(SeekFrom::Current(0))?;
             }
             f.get_mut().write_all(b)
         }

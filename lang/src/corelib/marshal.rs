@@ -63,7 +63,7 @@ impl Writer {
     }
 
     fn value(&mut self, iso: &mut Isolate, v: Value, depth: usize) -> Result<(), Flow> {
-        if depth > 10_000 {
+        if depth > 1000 {
             return Err(iso.err("marshal: value too deeply nested"));
         }
         match v {
@@ -158,7 +158,7 @@ impl Reader<'_> {
     }
 
     fn value(&mut self, iso: &mut Isolate, depth: usize) -> Option<Value> {
-        if depth > 10_000 {
+        if depth > 1000 {
             return None;
         }
         let tag = *self.take(1)?.first()?;
