@@ -180,7 +180,8 @@ pub fn write_handle(h: &mut Handle, b: &[u8]) -> std::io::Result<()> {
             // Seeking to the current logical position discards read-ahead
             // and puts the OS position where the reader stopped.
             if !f.buffer().is_empty() {
-                f.seek(SeekFrom::Current(0))?;
+                let pos = f.stream_position()?;
+                f.seek(SeekFrom::Start(pos))?;
             }
             f.get_mut().write_all(b)
         }
