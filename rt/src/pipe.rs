@@ -53,6 +53,15 @@ impl PipeReader {
     pub async fn read_to_end(&self, out: &mut Vec<u8>) -> io::Result<usize> {
         self.io.read_to_end(out, u64::MAX).await
     }
+
+    /// Reads once into the spare capacity of several owned buffers (readv),
+    /// filling them in order, and gives them back; `Ok(0)` at end of stream.
+    pub async fn read_vectored_owned(
+        &self,
+        bufs: Vec<Vec<u8>>,
+    ) -> (io::Result<usize>, Vec<Vec<u8>>) {
+        self.io.read_vectored_owned(bufs).await
+    }
 }
 
 impl PipeWriter {
@@ -74,6 +83,15 @@ impl PipeWriter {
     /// Writes all of `buf`.
     pub async fn write_all(&self, buf: &[u8]) -> io::Result<()> {
         self.io.write_all(buf).await
+    }
+
+    /// Writes all of several owned buffers with writev (no copy) and gives
+    /// them back.
+    pub async fn write_all_vectored_owned(
+        &self,
+        bufs: Vec<Vec<u8>>,
+    ) -> (io::Result<()>, Vec<Vec<u8>>) {
+        self.io.write_all_vectored_owned(bufs).await
     }
 }
 

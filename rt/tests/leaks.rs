@@ -114,6 +114,67 @@ fn cancel_in_flight_epoll() {
     cancel_in_flight(spindle_rt::IoDriver::Epoll);
 }
 
+/// A writev stuck on a full socket and a readv on a silent one, both
+/// cancelled by timeouts: their buffers and fds are released.
+fn cancel_vectored_in_flight(io: spindle_rt::IoDriver) {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let rt = drivers::runtime(io, 2);
+    let fds_before = drivers::open_fds();
+    let ops_before = spindle_rt::live_ops();
+    rt.block_on(async {
+        use spindle_rt::net::{TcpListener, TcpStream};
+        use spindle_rt::time::timeout;
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        let c = TcpStream::connect(addr).await.unwrap();
+        let (s, _) = l.accept().await.unwrap();
+        // Nobody reads `s`: 64 MiB cannot fit in the socket buffers.
+        let bufs: Vec<Vec<u8>> = (0..16).map(|_| vec![9u8; 4 << 20]).collect();
+        assert!(
+            timeout(Duration::from_millis(20), c.write_all_vectored_owned(bufs))
+                .await
+                .is_err()
+        );
+        let bufs = vec![Vec::with_capacity(16), Vec::with_capacity(16)];
+        let (_c2, s2) = (
+            TcpStream::connect(addr).await.unwrap(),
+            l.accept().await.unwrap().0,
+        );
+        assert!(
+            timeout(Duration::from_millis(10), s2.read_vectored_owned(bufs))
+                .await
+                .is_err()
+        );
+        drop((c, s, s2, l));
+    });
+    settle();
+    assert_eq!(
+        spindle_rt::live_ops(),
+        ops_before,
+        "no vectored op buffers left behind"
+    );
+    let mut fds = drivers::open_fds();
+    for _ in 0..100 {
+        if fds <= fds_before {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+        fds = drivers::open_fds();
+    }
+    assert_eq!(fds, fds_before, "no fds left behind");
+    rt.shutdown();
+}
+
+#[test]
+fn cancel_vectored_in_flight_uring() {
+    cancel_vectored_in_flight(spindle_rt::IoDriver::Uring);
+}
+
+#[test]
+fn cancel_vectored_in_flight_epoll() {
+    cancel_vectored_in_flight(spindle_rt::IoDriver::Epoll);
+}
+
 #[test]
 fn shutdown_with_ops_in_flight() {
     let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());

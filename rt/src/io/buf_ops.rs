@@ -18,7 +18,7 @@ use crate::driver::op::{Interest, OpKind};
 /// Whether socket reads try `recv(MSG_DONTWAIT)` before going to the ring.
 const TRY_READ_FIRST: bool = false;
 /// Whether socket writes try `send(MSG_DONTWAIT)` before going to the ring.
-const TRY_WRITE_FIRST: bool = true;
+pub(crate) const TRY_WRITE_FIRST: bool = true;
 
 /// Marks `n` freshly written bytes of `buf`'s spare capacity as initialised.
 fn commit(buf: &mut Vec<u8>, n: usize) {

@@ -15,6 +15,7 @@ use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use parking_lot::Mutex;
 
 use super::buf_ops::{ReadBuf, WriteBuf};
+use super::vec_ops::{ReadVec, WriteVec};
 use crate::driver::op::Op;
 use crate::sched::context;
 
@@ -156,6 +157,70 @@ impl IoFd {
             }
         }
         (Ok(()), buf)
+    }
+
+    /// Writes all of a list of owned buffers with vectored calls (writev,
+    /// sendmsg on sockets), no copy, and gives them back.
+    pub(crate) async fn write_all_vectored_owned(
+        &self,
+        mut bufs: Vec<Vec<u8>>,
+    ) -> (io::Result<()>, Vec<Vec<u8>>) {
+        let total: usize = bufs.iter().map(Vec::len).sum();
+        let mut done = 0;
+        while done < total {
+            let op = Op::new(WriteVec::new(
+                self.raw(),
+                bufs,
+                done,
+                self.kind == FdKind::Socket,
+                self.kind != FdKind::File,
+            ));
+            let (res, b) = op.await;
+            bufs = b;
+            match res {
+                Ok(0) => {
+                    return (
+                        Err(io::Error::new(
+                            io::ErrorKind::WriteZero,
+                            "writev: wrote zero bytes",
+                        )),
+                        bufs,
+                    )
+                }
+                Ok(n) => done += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return (Err(e), bufs),
+            }
+        }
+        (Ok(()), bufs)
+    }
+
+    /// Writes all of `srcs`: gathered into one owned buffer (the cached
+    /// write buffer), so a message made of parts goes out in one call.
+    pub(crate) async fn write_all_vectored(&self, srcs: &[io::IoSlice<'_>]) -> io::Result<()> {
+        let total: usize = srcs.iter().map(|s| s.len()).sum();
+        let mut buf = Self::take_buf(&self.wbuf, total);
+        for s in srcs {
+            buf.extend_from_slice(s);
+        }
+        let (res, buf) = self.write_all_owned(buf).await;
+        *self.wbuf.lock() = Some(buf);
+        res
+    }
+
+    /// Reads once into the spare capacity of `bufs`, in order (readv,
+    /// recvmsg on sockets); `Ok(0)` at end of stream.
+    pub(crate) async fn read_vectored_owned(
+        &self,
+        bufs: Vec<Vec<u8>>,
+    ) -> (io::Result<usize>, Vec<Vec<u8>>) {
+        Op::new(ReadVec::new(
+            self.raw(),
+            bufs,
+            self.kind == FdKind::Socket,
+            self.kind != FdKind::File,
+        ))
+        .await
     }
 
     pub(crate) async fn write_all(&self, mut src: &[u8]) -> io::Result<()> {

@@ -210,6 +210,30 @@ impl TcpStream {
         self.io.write_all_owned(buf).await
     }
 
+    /// Writes all of several slices as one message: they are gathered into
+    /// one buffer and sent with as few calls as `write_all` would need.
+    pub async fn write_all_vectored(&self, bufs: &[io::IoSlice<'_>]) -> io::Result<()> {
+        self.io.write_all_vectored(bufs).await
+    }
+
+    /// Writes all of several owned buffers with vectored sends (no copy)
+    /// and gives them back.
+    pub async fn write_all_vectored_owned(
+        &self,
+        bufs: Vec<Vec<u8>>,
+    ) -> (io::Result<()>, Vec<Vec<u8>>) {
+        self.io.write_all_vectored_owned(bufs).await
+    }
+
+    /// Reads once into the spare capacity of several owned buffers, filling
+    /// them in order, and gives them back; `Ok(0)` when the peer closed.
+    pub async fn read_vectored_owned(
+        &self,
+        bufs: Vec<Vec<u8>>,
+    ) -> (io::Result<usize>, Vec<Vec<u8>>) {
+        self.io.read_vectored_owned(bufs).await
+    }
+
     /// Shuts down reading, writing or both.
     pub async fn shutdown(&self, how: HowShutdown) -> io::Result<()> {
         let how = match how {
