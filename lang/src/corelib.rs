@@ -24,6 +24,7 @@ mod io;
 mod marshal;
 mod math;
 mod meta;
+mod net;
 pub mod modules;
 mod numbers;
 mod os;
@@ -45,6 +46,7 @@ pub fn register_all(iso: &mut crate::isolate::Isolate) {
     meta::register(&mut env);
     ev_task::register(&mut env);
     ev_chan::register(&mut env);
+    net::register(&mut env);
     lib_register(&mut env);
 }
 

@@ -27,7 +27,9 @@
 
 pub mod chan;
 pub mod driver;
+pub mod ops;
 pub mod sched;
+pub mod stream;
 
 pub use driver::{EvRun, Finished};
 pub use sched::{Loop, Resume};

@@ -290,7 +290,23 @@ impl EvRun {
     fn step(&mut self, iso: &mut Isolate, cx: &mut Context<'_>) -> Poll<Result<Value, String>> {
         let mut budget = RESUMES_PER_POLL;
         let mut since_clock = 0u32;
+        iso.ev.ops.set_waker(cx.waker());
+        // rt ops answer Pending (and wake themselves) once this rt task's
+        // coop budget is spent; then only yielding to the worker helps.
+        let mut ops_stalled = false;
         loop {
+            if !ops_stalled && iso.ev.ops.has_ready() {
+                let finished = iso.ev.ops.poll_ready();
+                if finished.is_empty() && iso.ev.ops.has_ready() {
+                    ops_stalled = true;
+                }
+                for (t, seq, done) in finished {
+                    if iso.ev.is_parked(t, seq) {
+                        let r = done(iso);
+                        iso.ev.wake(t, seq, r);
+                    }
+                }
+            }
             if let Some(t) = self.fuel_task.take() {
                 let out = iso.continue_run(t);
                 self.settle(iso, t, out)?;
@@ -322,16 +338,26 @@ impl EvRun {
                 }
                 continue;
             }
-            // Nothing ready: timers decide.
+            // Nothing ready: ops and timers decide.
+            if ops_stalled {
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
+            if iso.ev.ops.dirty {
+                iso.ev.sweep_ops();
+            }
             iso.ev.prune_timers();
             let Some(next) = iso.ev.fire_timers(Instant::now()) else {
-                if iso.ev.ready.is_empty() {
-                    self.sleep = None;
-                    return Poll::Ready(Ok(self.last));
+                if !iso.ev.ready.is_empty() || iso.ev.ops.has_ready() {
+                    continue;
                 }
-                continue;
+                self.sleep = None;
+                if iso.ev.ops.live() > 0 {
+                    return Poll::Pending;
+                }
+                return Poll::Ready(Ok(self.last));
             };
-            if !iso.ev.ready.is_empty() {
+            if !iso.ev.ready.is_empty() || iso.ev.ops.has_ready() {
                 continue;
             }
             let sleep = self

@@ -9,6 +9,7 @@
 //!   records anywhere (channels, timers, task waiter lists) are harmless.
 //! - Every heap value held here is reported by `trace` (a GC root).
 
+use super::ops::Ops;
 use crate::value::{Ref, Value};
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
@@ -107,6 +108,10 @@ pub struct Loop {
     pub unconsumed: Vec<Ref>,
     /// Method table of channels (a table value, built at registration).
     pub chan_methods: Value,
+    /// Method table of streams and listeners.
+    pub stream_methods: Value,
+    /// Rust operations in flight (I/O).
+    pub ops: Ops,
     seq: u64,
     next_id: u64,
 }
@@ -192,6 +197,7 @@ impl Loop {
                 return Some(t.at);
             }
             let t = self.timers.pop().expect("peeked");
+            self.ops.dirty = true;
             self.wake(t.task, t.seq, t.fire);
         }
         None
@@ -213,6 +219,7 @@ impl Loop {
         let Some(info) = self.tasks.get_mut(&task) else {
             return;
         };
+        self.ops.dirty = true;
         match info.state {
             TaskState::Ready(_) => info.state = TaskState::Ready(Resume::Error(err)),
             TaskState::Running => info.cancel_pending = Some(err),
@@ -223,9 +230,19 @@ impl Loop {
         }
     }
 
+    /// Drops ops whose task no longer waits on them.
+    pub fn sweep_ops(&mut self) {
+        let tasks = &self.tasks;
+        self.ops.sweep(|t, seq| {
+            matches!(tasks.get(&t), Some(TaskInfo { state: TaskState::Parked { seq: s }, .. }) if *s == seq)
+        });
+    }
+
     /// Pushes every heap value the loop holds.
     pub fn trace(&self, out: &mut Vec<Value>) {
         out.push(self.chan_methods);
+        out.push(self.stream_methods);
+        out.extend(self.ops.tasks().map(Value::Fiber));
         out.extend(self.current.map(Value::Fiber));
         for (t, info) in &self.tasks {
             out.push(Value::Fiber(*t));

@@ -198,3 +198,18 @@
   (def s (ev/-supervisor))
   (when s (ev/give s [tag ;payload]))
   nil)
+
+(defn net/accept-loop
+  "(net/accept-loop listener handler)\n\nAccepts connections forever, running (handler stream) in a new task for each. Returns when the listener is closed."
+  [listener handler]
+  (while true
+    (def c (protect (net/accept listener)))
+    (unless (and (in c 0) (in c 1)) (break))
+    (ev/call handler (in c 1))))
+
+(defn net/server
+  "(net/server host port &opt handler type)\n\nListens on host:port; with a handler, serves every connection in its own task (net/accept-loop in a new task). Returns the listener."
+  [host port &opt handler type]
+  (def s (net/listen host port type))
+  (when handler (ev/call net/accept-loop s handler))
+  s)
