@@ -97,3 +97,26 @@ per_driver!(child_with_piped_stdio, 2, |rt: Runtime| {
         assert_eq!(o.stderr, b"err\n");
     });
 });
+
+// A read into a small slice after a large one never returns more than the
+// slice holds (the cached read buffer is larger than the slice).
+per_driver!(small_read_after_large_read, 2, |rt: Runtime| {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("data");
+    std::fs::write(&p, vec![5u8; 10_000]).unwrap();
+    rt.block_on(async move {
+        let f = File::open(&p).await.unwrap();
+        let mut big = vec![0u8; 8192];
+        assert_eq!(f.read_at(&mut big, 0).await.unwrap(), 8192);
+        let mut small = [0u8; 7];
+        assert_eq!(f.read_at(&mut small, 100).await.unwrap(), 7);
+        assert_eq!(small, [5u8; 7]);
+        let (r, w) = spindle_rt::pipe::pipe().unwrap();
+        w.write_all(&[1u8; 5000]).await.unwrap();
+        assert_eq!(r.read(&mut big).await.unwrap(), 5000);
+        w.write_all(&[2u8; 5000]).await.unwrap();
+        let n = r.read(&mut small).await.unwrap();
+        assert!(n <= 7 && n > 0);
+        assert_eq!(&small[..n], &[2u8; 7][..n]);
+    });
+});

@@ -236,3 +236,52 @@ per_driver!(pipe_vectored_round_trip, 2, |rt: Runtime| {
         assert!(got == want, "readv/writev bytes in order");
     });
 });
+
+// Bulk reads (full buffers: direct recv first) then request/response
+// (short reads: poll-first recv) on the same stream keep every byte.
+per_driver!(bulk_then_ping_pong_reads, 2, |rt: Runtime| {
+    rt.block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let bulk = pattern(1 << 20, 9);
+        let want = bulk.clone();
+        let client = spawn(async move {
+            let c = TcpStream::connect(addr).await.unwrap();
+            c.write_all(&bulk).await.unwrap();
+            for i in 0..50u32 {
+                let msg = format!("ping {i}");
+                c.write_all(msg.as_bytes()).await.unwrap();
+                let mut back = vec![0u8; msg.len()];
+                c.read_exact(&mut back).await.unwrap();
+                assert_eq!(back, msg.as_bytes());
+            }
+        });
+        let (s, _) = listener.accept().await.unwrap();
+        let mut got = vec![0u8; want.len()];
+        let mut buf = vec![0u8; 4096];
+        let mut have = 0;
+        while have < want.len() {
+            let n = s
+                .read(&mut buf[..(want.len() - have).min(4096)])
+                .await
+                .unwrap();
+            got[have..have + n].copy_from_slice(&buf[..n]);
+            have += n;
+        }
+        assert!(got == want, "bulk bytes in order");
+        let mut echoed = 0;
+        loop {
+            let n = s.read(&mut buf).await.unwrap();
+            if n == 0 {
+                break;
+            }
+            s.write_all(&buf[..n]).await.unwrap();
+            echoed += n;
+        }
+        client.await.unwrap();
+        assert_eq!(
+            echoed,
+            (0..50).map(|i| format!("ping {i}").len()).sum::<usize>()
+        );
+    });
+});

@@ -13,6 +13,7 @@
 
 use std::io;
 use std::os::fd::{AsRawFd, RawFd};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::Waker;
 use std::time::Duration;
@@ -48,6 +49,16 @@ pub struct RingFlags {
     pub msg_ring: bool,
     /// Multishot accept is available.
     pub multishot_accept: bool,
+}
+
+/// Whether the kernel takes `IORING_RECVSEND_POLL_FIRST` on recv (5.19,
+/// probed as the SOCKET opcode of the same release). A kernel capability,
+/// the same for every ring of the process; no protocol depends on it.
+static RECV_POLL_FIRST: AtomicBool = AtomicBool::new(false);
+
+/// True once a ring has found that recv accepts `IORING_RECVSEND_POLL_FIRST`.
+pub(crate) fn recv_poll_first_supported() -> bool {
+    RECV_POLL_FIRST.load(Ordering::Relaxed)
 }
 
 pub(crate) struct Uring {
@@ -119,6 +130,9 @@ impl Uring {
             flags.msg_ring = probe.is_supported(opcode::MsgRingData::CODE);
             // Multishot accept arrived in 5.19 with ASYNC_CANCEL2 / SOCKET.
             flags.multishot_accept = probe.is_supported(opcode::Socket::CODE);
+            if flags.multishot_accept {
+                RECV_POLL_FIRST.store(true, Ordering::Relaxed);
+            }
         }
         let mut u = Uring {
             ring,

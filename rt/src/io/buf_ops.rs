@@ -4,6 +4,12 @@
 //! itself, so the `Op` protocol (driver::op) keeps them alive until the
 //! kernel is done with them, and hands them back with the result.
 //!
+//! Socket reads on io_uring follow a `ReadHint` from the previous read:
+//! after a full buffer a direct `recv(MSG_DONTWAIT)` comes first (data is
+//! probably waiting; no ring round trip); after a short read the ring recv
+//! carries `IORING_RECVSEND_POLL_FIRST` (the socket is probably drained, so
+//! the kernel skips its doomed first attempt and arms the poll at once).
+//!
 //! Invariant: the length a buffer reports is set only from a completed
 //! op's byte count, and never beyond its capacity.
 
@@ -15,8 +21,6 @@ use io_uring::{opcode, squeue, types};
 use super::sys::{cvt, RawAddr};
 use crate::driver::op::{Interest, OpKind};
 
-/// Whether socket reads try `recv(MSG_DONTWAIT)` before going to the ring.
-const TRY_READ_FIRST: bool = false;
 /// Whether socket writes try `send(MSG_DONTWAIT)` before going to the ring.
 pub(crate) const TRY_WRITE_FIRST: bool = true;
 
@@ -44,20 +48,72 @@ pub(crate) struct ReadBuf {
     pub(crate) offset: u64,
     /// Whether readiness applies (sockets, pipes) or the call never blocks (files).
     pub(crate) pollable: bool,
+    /// What the previous read on this fd suggests (socket recv on io_uring).
+    pub(crate) hint: ReadHint,
+    /// At most this many bytes are read, however large the spare capacity
+    /// (a cached buffer may be larger than the caller's slice).
+    pub(crate) max: usize,
 }
+
+/// What the previous read on an fd says about the next one. Request and
+/// response traffic (echo, RPC) mostly reads a drained socket; bulk
+/// transfers mostly find more data waiting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ReadHint {
+    /// No history: plain ring recv.
+    Unknown,
+    /// The last read filled a whole buffer of at least `FULL_READ_MIN`
+    /// bytes, so more data is likely queued: try `recv(MSG_DONTWAIT)`
+    /// directly first (when the worker has nothing else queued), saving a
+    /// ring round trip. (A small read that came back exact, such as a
+    /// fixed-size message, says nothing about what follows.)
+    Full,
+    /// The last read came back short, so the socket is likely drained:
+    /// submit with `IORING_RECVSEND_POLL_FIRST`, so the kernel arms its
+    /// poll at once instead of first trying a recv that would fail.
+    Drained,
+}
+
+impl ReadHint {
+    /// The hint left by a read of `res` into a buffer of `cap` bytes.
+    pub(crate) fn after(res: &io::Result<usize>, cap: usize) -> ReadHint {
+        match res {
+            Ok(n) if *n >= cap && cap >= FULL_READ_MIN => ReadHint::Full,
+            Ok(n) if *n >= cap => ReadHint::Unknown,
+            Ok(_) => ReadHint::Drained,
+            Err(_) => ReadHint::Unknown,
+        }
+    }
+}
+
+/// Smallest buffer whose filling suggests more data is waiting.
+const FULL_READ_MIN: usize = 2048;
+
+/// `IORING_RECVSEND_POLL_FIRST` (kernel >= 5.19; only set where probed).
+const RECV_POLL_FIRST: u16 = 1;
 
 impl OpKind for ReadBuf {
     type Output = (io::Result<usize>, Vec<u8>);
     const NAME: &'static str = "read";
 
     fn try_first(&self) -> bool {
-        self.socket && TRY_READ_FIRST
+        self.socket && self.hint == ReadHint::Full
     }
 
     fn uring_entry(&mut self) -> squeue::Entry {
         let (ptr, cap) = spare(&mut self.buf);
+        let cap = cap.min(self.max);
         if self.socket {
-            opcode::Recv::new(types::Fd(self.fd), ptr, cap as u32).build()
+            let prio = if self.hint == ReadHint::Drained
+                && crate::driver::uring::recv_poll_first_supported()
+            {
+                RECV_POLL_FIRST
+            } else {
+                0
+            };
+            opcode::Recv::new(types::Fd(self.fd), ptr, cap as u32)
+                .ioprio(prio)
+                .build()
         } else {
             opcode::Read::new(types::Fd(self.fd), ptr, cap as u32)
                 .offset(self.offset)
@@ -67,6 +123,7 @@ impl OpKind for ReadBuf {
 
     fn syscall(&mut self) -> io::Result<i32> {
         let (ptr, cap) = spare(&mut self.buf);
+        let cap = cap.min(self.max);
         // SAFETY: `ptr` points to `cap` writable bytes owned by this op.
         let r = unsafe {
             if self.socket {
@@ -293,5 +350,21 @@ impl OpKind for RecvFrom {
             }
             Err(e) => (Err(e), self.buf),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_hint_follows_the_last_read() {
+        assert_eq!(ReadHint::after(&Ok(4096), 4096), ReadHint::Full);
+        assert_eq!(ReadHint::after(&Ok(100), 4096), ReadHint::Drained);
+        assert_eq!(ReadHint::after(&Ok(0), 4096), ReadHint::Drained);
+        // An exact small read says nothing about what follows.
+        assert_eq!(ReadHint::after(&Ok(100), 100), ReadHint::Unknown);
+        let e = io::Error::from(io::ErrorKind::ConnectionReset);
+        assert_eq!(ReadHint::after(&Err(e), 4096), ReadHint::Unknown);
     }
 }

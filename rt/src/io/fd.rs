@@ -6,15 +6,20 @@
 //! dropped at any point without the kernel ever touching freed memory. A
 //! small per-direction buffer cache makes the steady state allocation-free.
 //!
-//! Invariant: a cached buffer is only ever one the op handed back, i.e. no
-//! longer known to the kernel.
+//! Socket reads carry a `ReadHint` from the previous read on the same fd
+//! (full buffer: try a direct recv first; short: poll-first recv), kept with
+//! the cached read buffer.
+//!
+//! Invariants: a cached buffer is only ever one the op handed back, i.e. no
+//! longer known to the kernel; a read asks for at most the caller's slice
+//! length, even when the cached buffer is larger.
 
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
 use parking_lot::Mutex;
 
-use super::buf_ops::{ReadBuf, WriteBuf};
+use super::buf_ops::{ReadBuf, ReadHint, WriteBuf};
 use super::vec_ops::{ReadVec, WriteVec};
 use crate::driver::op::Op;
 use crate::sched::context;
@@ -36,7 +41,8 @@ const MAX_IO: usize = 1 << 20;
 pub(crate) struct IoFd {
     fd: OwnedFd,
     kind: FdKind,
-    rbuf: Mutex<Option<Vec<u8>>>,
+    /// The cached read buffer and what the last `read_at` left as a hint.
+    rbuf: Mutex<(Option<Vec<u8>>, ReadHint)>,
     wbuf: Mutex<Option<Vec<u8>>>,
 }
 
@@ -50,7 +56,7 @@ impl IoFd {
         IoFd {
             fd,
             kind,
-            rbuf: Mutex::new(None),
+            rbuf: Mutex::new((None, ReadHint::Unknown)),
             wbuf: Mutex::new(None),
         }
     }
@@ -59,8 +65,8 @@ impl IoFd {
         self.fd.as_raw_fd()
     }
 
-    fn take_buf(slot: &Mutex<Option<Vec<u8>>>, cap: usize) -> Vec<u8> {
-        match slot.lock().take() {
+    fn take_buf(slot: &mut Option<Vec<u8>>, cap: usize) -> Vec<u8> {
+        match slot.take() {
             Some(mut b) if b.capacity() >= cap => {
                 b.clear();
                 b
@@ -69,13 +75,16 @@ impl IoFd {
         }
     }
 
-    fn read_op(&self, buf: Vec<u8>, offset: u64) -> Op<ReadBuf> {
+    /// A read into `buf`'s spare capacity, at most `max` bytes.
+    fn read_op(&self, buf: Vec<u8>, offset: u64, hint: ReadHint, max: usize) -> Op<ReadBuf> {
         Op::new(ReadBuf {
+            max,
             fd: self.raw(),
             buf,
             socket: self.kind == FdKind::Socket,
             offset,
             pollable: self.kind != FdKind::File,
+            hint,
         })
     }
 
@@ -95,13 +104,17 @@ impl IoFd {
         if dst.is_empty() {
             return Ok(0);
         }
-        let buf = Self::take_buf(&self.rbuf, dst.len().min(MAX_IO));
-        let (res, mut buf) = self.read_op(buf, offset).await;
+        let cap = dst.len().min(MAX_IO);
+        let (buf, hint) = {
+            let mut slot = self.rbuf.lock();
+            (Self::take_buf(&mut slot.0, cap), slot.1)
+        };
+        let (res, mut buf) = self.read_op(buf, offset, hint, cap).await;
         if let Ok(n) = res {
             dst[..n].copy_from_slice(&buf[..n]);
         }
         buf.clear();
-        *self.rbuf.lock() = Some(buf);
+        *self.rbuf.lock() = (Some(buf), ReadHint::after(&res, cap));
         res
     }
 
@@ -111,7 +124,8 @@ impl IoFd {
         buf: Vec<u8>,
         offset: u64,
     ) -> (io::Result<usize>, Vec<u8>) {
-        self.read_op(buf, offset).await
+        self.read_op(buf, offset, ReadHint::Unknown, usize::MAX)
+            .await
     }
 
     /// Writes from `src` at `offset` (`u64::MAX`: current position).
@@ -120,7 +134,7 @@ impl IoFd {
             return Ok(0);
         }
         let n = src.len().min(MAX_IO);
-        let mut buf = Self::take_buf(&self.wbuf, n);
+        let mut buf = Self::take_buf(&mut self.wbuf.lock(), n);
         buf.extend_from_slice(&src[..n]);
         let (res, buf) = self.write_op(buf, offset).await;
         *self.wbuf.lock() = Some(buf);
@@ -199,7 +213,7 @@ impl IoFd {
     /// write buffer), so a message made of parts goes out in one call.
     pub(crate) async fn write_all_vectored(&self, srcs: &[io::IoSlice<'_>]) -> io::Result<()> {
         let total: usize = srcs.iter().map(|s| s.len()).sum();
-        let mut buf = Self::take_buf(&self.wbuf, total);
+        let mut buf = Self::take_buf(&mut self.wbuf.lock(), total);
         for s in srcs {
             buf.extend_from_slice(s);
         }
@@ -271,7 +285,9 @@ impl IoFd {
                 0
             });
             let buf = std::mem::take(out);
-            let (res, buf) = self.read_op(buf, offset).await;
+            let (res, buf) = self
+                .read_op(buf, offset, ReadHint::Unknown, usize::MAX)
+                .await;
             *out = buf;
             match res {
                 Ok(0) => return Ok(out.len() - start),
