@@ -15,6 +15,7 @@ mod arrays;
 mod buffers;
 mod data;
 mod ev_chan;
+mod ev_futex;
 mod ev_task;
 mod fibers;
 mod files;
@@ -47,6 +48,7 @@ pub fn register_all(iso: &mut crate::isolate::Isolate) {
     ev_task::register(&mut env);
     ev_chan::register(&mut env);
     net::register(&mut env);
+    ev_futex::register(&mut env);
     lib_register(&mut env);
 }
 

@@ -38,6 +38,7 @@ pub(crate) struct WorkerCounters {
     pub(crate) unparks: AtomicU64,
     pub(crate) ops_submitted: AtomicU64,
     pub(crate) ops_completed: AtomicU64,
+    pub(crate) ring_closes: AtomicU64,
     pub(crate) driver: OnceLock<(IoDriver, Option<RingFlags>)>,
 }
 
@@ -67,6 +68,9 @@ pub struct WorkerStats {
     pub ops_submitted: u64,
     /// io_uring ops completed (final CQE).
     pub ops_completed: u64,
+    /// Descriptors closed through the ring (IORING_OP_CLOSE) rather than
+    /// by a close syscall.
+    pub ring_closes: u64,
     /// The driver this worker runs.
     pub driver: Option<IoDriver>,
     /// io_uring setup flags that took (None under epoll).
@@ -87,6 +91,7 @@ impl WorkerCounters {
             unparks: l(&self.unparks),
             ops_submitted: l(&self.ops_submitted),
             ops_completed: l(&self.ops_completed),
+            ring_closes: l(&self.ring_closes),
             driver: d.map(|d| d.0),
             ring_flags: d.and_then(|d| d.1),
         }

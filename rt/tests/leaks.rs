@@ -175,6 +175,61 @@ fn cancel_vectored_in_flight_epoll() {
     cancel_vectored_in_flight(spindle_rt::IoDriver::Epoll);
 }
 
+/// Streams dropped on a worker are closed (through the ring under
+/// io_uring): the peers see end of stream, the fds go away, and closes
+/// still queued at shutdown are submitted before the ring closes.
+fn dropped_streams_close(io: spindle_rt::IoDriver) {
+    let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let before = drivers::open_fds();
+    let rt = drivers::runtime(io, 2);
+    let closes = |rt: &Runtime| rt.stats().total(|w| w.ring_closes);
+    rt.block_on(async {
+        use spindle_rt::net::{TcpListener, TcpStream};
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        let mut pairs = Vec::new();
+        for _ in 0..50 {
+            let c = TcpStream::connect(addr).await.unwrap();
+            let (s, _) = l.accept().await.unwrap();
+            pairs.push((c, s));
+        }
+        // Drop the client sides on a worker; each server side sees EOF.
+        let servers: Vec<_> = pairs
+            .into_iter()
+            .map(|(c, s)| {
+                spindle_rt::spawn(async move { drop(c) });
+                s
+            })
+            .collect();
+        for s in &servers {
+            let mut b = [0u8; 4];
+            assert_eq!(s.read(&mut b).await.unwrap(), 0, "peer closed");
+        }
+        // The server sides are dropped by a task just before shutdown.
+        spindle_rt::spawn(async move { drop((servers, l)) })
+            .await
+            .unwrap();
+    });
+    let ring_flags = rt.stats().workers[0].ring_flags;
+    if ring_flags.is_some_and(|f| f.ring_close) {
+        assert!(closes(&rt) >= 50, "client closes went through the ring");
+    } else {
+        assert_eq!(closes(&rt), 0);
+    }
+    rt.shutdown();
+    assert_eq!(drivers::open_fds(), before, "every stream closed");
+}
+
+#[test]
+fn dropped_streams_close_uring() {
+    dropped_streams_close(spindle_rt::IoDriver::Uring);
+}
+
+#[test]
+fn dropped_streams_close_epoll() {
+    dropped_streams_close(spindle_rt::IoDriver::Epoll);
+}
+
 #[test]
 fn shutdown_with_ops_in_flight() {
     let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());

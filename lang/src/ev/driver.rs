@@ -57,6 +57,7 @@ pub struct EvRun {
     /// The main-line task: the running top-level form, or `main`.
     main: Option<Ref>,
     main_done: bool,
+    main_id: Option<u64>,
     last: Value,
     fuel_task: Option<Ref>,
     sleep: Option<Pin<Box<Sleep>>>,
@@ -75,6 +76,7 @@ impl EvRun {
             args: Some(args),
             main: None,
             main_done: false,
+            main_id: None,
             last: Value::Nil,
             fuel_task: None,
             sleep: None,
@@ -107,7 +109,8 @@ impl EvRun {
         let f = iso.heap.fibers.get_mut(fiber);
         f.env = Some(env);
         f.flags |= FLAG_TASK;
-        iso.ev.spawn(fiber, Value::Nil, Value::Nil, true);
+        let id = iso.ev.spawn(fiber, Value::Nil, Value::Nil, true);
+        self.adopt_main_id(iso, fiber, id);
         self.main = Some(fiber);
         Ok(true)
     }
@@ -132,9 +135,20 @@ impl EvRun {
         let pair = iso.heap.tuple(vec![main, args]);
         let fiber = iso.new_fiber(runner, 0);
         iso.heap.fibers.get_mut(fiber).flags |= FLAG_TASK;
-        iso.ev.spawn(fiber, pair, Value::Nil, true);
+        let id = iso.ev.spawn(fiber, pair, Value::Nil, true);
+        self.adopt_main_id(iso, fiber, id);
         self.main = Some(fiber);
         true
+    }
+
+    /// Every main-line task (each top-level form, then `main`) carries the
+    /// first one's id, so the main line is one task to lock ownership and
+    /// supervisors, as Janet's single main fiber is.
+    fn adopt_main_id(&mut self, iso: &mut Isolate, fiber: Ref, id: u64) {
+        let main_id = *self.main_id.get_or_insert(id);
+        if let Some(info) = iso.ev.tasks.get_mut(&fiber) {
+            info.id = main_id;
+        }
     }
 
     /// Handles how a task's run ended. Err stops the program.
@@ -183,6 +197,11 @@ impl EvRun {
 
 /// Resumes task `t` as its state says; None if it was not ready.
 fn run_task(iso: &mut Isolate, t: Ref) -> Option<Outcome> {
+    if iso.ev.ops.dirty {
+        // A wait ended without its op (cancel, timeout, close): drop those
+        // ops before anyone runs, so e.g. a futex record is gone at once.
+        iso.ev.sweep_ops();
+    }
     let info = iso.ev.tasks.get_mut(&t)?;
     let TaskState::Ready(r) = info.state else {
         return None;

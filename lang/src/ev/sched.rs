@@ -110,6 +110,11 @@ pub struct Loop {
     pub chan_methods: Value,
     /// Method table of streams and listeners.
     pub stream_methods: Value,
+    /// Method tables of atomics and locks.
+    pub atomic_methods: Value,
+    pub lock_methods: Value,
+    /// Process-unique id of this loop (0 until first needed; lock owners).
+    pub uid: u64,
     /// Rust operations in flight (I/O).
     pub ops: Ops,
     seq: u64,
@@ -242,6 +247,8 @@ impl Loop {
     pub fn trace(&self, out: &mut Vec<Value>) {
         out.push(self.chan_methods);
         out.push(self.stream_methods);
+        out.push(self.atomic_methods);
+        out.push(self.lock_methods);
         out.extend(self.ops.tasks().map(Value::Fiber));
         out.extend(self.current.map(Value::Fiber));
         for (t, info) in &self.tasks {

@@ -10,7 +10,7 @@ pub(crate) mod timer;
 pub(crate) mod uring;
 
 use std::io;
-use std::os::fd::RawFd;
+use std::os::fd::{OwnedFd, RawFd};
 use std::sync::Arc;
 use std::task::Waker;
 use std::time::Duration;
@@ -139,11 +139,21 @@ impl Driver {
         }
     }
 
-    /// (submitted, completed) op counts.
-    pub(crate) fn op_counts(&self) -> (u64, u64) {
+    /// (submitted, completed, closes through the ring) op counts.
+    pub(crate) fn op_counts(&self) -> (u64, u64, u64) {
         match self {
-            Driver::Uring(u) => (u.submitted, u.completed),
-            Driver::Epoll(_) => (0, 0),
+            Driver::Uring(u) => (u.submitted, u.completed, u.closes),
+            Driver::Epoll(_) => (0, 0, 0),
+        }
+    }
+
+    /// Closes `fd` through the ring (queued; it goes out with the next
+    /// submit), or gives it back when this driver cannot (epoll, or a ring
+    /// that is shutting down) so the caller closes it directly.
+    pub(crate) fn close(&mut self, fd: OwnedFd) -> Result<(), OwnedFd> {
+        match self {
+            Driver::Uring(u) => u.close(fd),
+            Driver::Epoll(_) => Err(fd),
         }
     }
 

@@ -7,12 +7,17 @@
 //! - Every op SQE carries an `Arc<OpShared>` reference as user_data, released
 //!   at its final CQE; `inflight` counts those references, and the ring is
 //!   not closed while any is outstanding (shutdown cancels and drains).
+//! - A descriptor handed to `close` is closed by the kernel when the queued
+//!   IORING_OP_CLOSE is submitted: at the worker's next reap or park, or at
+//!   the start of `drain`; once closing starts, `close` refuses, so no close
+//!   is ever left unsubmitted when the ring goes away. Until then the fd
+//!   stays open, so its number cannot be reused under an in-flight op.
 //! - A worker sleeps only here (`park`): one wait covers I/O, the next timer
 //!   (as the wait's timeout), MSG_RING doorbells from other workers and the
 //!   armed eventfd read that outside threads use as a doorbell.
 
 use std::io;
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::{AsRawFd, IntoRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::Waker;
@@ -49,6 +54,9 @@ pub struct RingFlags {
     pub msg_ring: bool,
     /// Multishot accept is available.
     pub multishot_accept: bool,
+    /// Descriptors are closed through the ring (IORING_OP_CLOSE with
+    /// CQE_SKIP_SUCCESS, kernel >= 5.17).
+    pub ring_close: bool,
 }
 
 /// Whether the kernel takes `IORING_RECVSEND_POLL_FIRST` on recv (5.19,
@@ -70,6 +78,8 @@ pub(crate) struct Uring {
     inflight: usize,
     pub(crate) submitted: u64,
     pub(crate) completed: u64,
+    /// Descriptors closed through the ring.
+    pub(crate) closes: u64,
     closing: bool,
 }
 
@@ -130,6 +140,8 @@ impl Uring {
             flags.msg_ring = probe.is_supported(opcode::MsgRingData::CODE);
             // Multishot accept arrived in 5.19 with ASYNC_CANCEL2 / SOCKET.
             flags.multishot_accept = probe.is_supported(opcode::Socket::CODE);
+            flags.ring_close = probe.is_supported(opcode::Close::CODE)
+                && ring.params().is_feature_skip_cqe_on_success();
             if flags.multishot_accept {
                 RECV_POLL_FIRST.store(true, Ordering::Relaxed);
             }
@@ -143,6 +155,7 @@ impl Uring {
             inflight: 0,
             submitted: 0,
             completed: 0,
+            closes: 0,
             closing: false,
         };
         u.arm_eventfd();
@@ -182,6 +195,23 @@ impl Uring {
         self.push(&entry.user_data(ud));
         self.inflight += 1;
         self.submitted += 1;
+    }
+
+    /// Queues an IORING_OP_CLOSE for `fd`; it goes out with the next submit
+    /// (the next reap or park, or `drain`). A successful close posts no CQE
+    /// (SKIP_SUCCESS); a failed one is ignored, as `close(2)` errors are.
+    /// Refused once the ring is closing, so no close is left unsubmitted.
+    pub(crate) fn close(&mut self, fd: OwnedFd) -> Result<(), OwnedFd> {
+        if self.closing || !self.flags.ring_close {
+            return Err(fd);
+        }
+        let e = opcode::Close::new(types::Fd(fd.into_raw_fd()))
+            .build()
+            .flags(squeue::Flags::SKIP_SUCCESS)
+            .user_data(UD_IGNORE);
+        self.push(&e);
+        self.closes += 1;
+        Ok(())
     }
 
     /// Asks the kernel to cancel the op whose user_data is `ud`.
@@ -295,6 +325,8 @@ impl Uring {
     /// every op (and so every buffer); after this the ring can be closed.
     pub(crate) fn drain(&mut self, wakers: &mut Vec<Waker>) {
         self.closing = true;
+        // Queued closes (and anything else queued) go out before the ring does.
+        let _ = self.ring.submit();
         while self.inflight > 0 || self.eventfd_armed {
             let e = opcode::AsyncCancel2::new(types::CancelBuilder::any())
                 .build()

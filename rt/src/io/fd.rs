@@ -39,7 +39,11 @@ const MAX_IO: usize = 1 << 20;
 
 /// An fd plus its I/O engine.
 pub(crate) struct IoFd {
-    fd: OwnedFd,
+    /// Always `Some` until `drop` hands it to the ring or closes it.
+    fd: Option<OwnedFd>,
+    raw: RawFd,
+    /// Whether dropping closes through the ring (connected streams only).
+    ring_close: bool,
     kind: FdKind,
     /// The cached read buffer and what the last `read_at` left as a hint.
     rbuf: Mutex<(Option<Vec<u8>>, ReadHint)>,
@@ -54,15 +58,26 @@ pub(crate) fn on_epoll() -> bool {
 impl IoFd {
     pub(crate) fn new(fd: OwnedFd, kind: FdKind) -> IoFd {
         IoFd {
-            fd,
+            raw: fd.as_raw_fd(),
+            fd: Some(fd),
+            ring_close: false,
             kind,
             rbuf: Mutex::new((None, ReadHint::Unknown)),
             wbuf: Mutex::new(None),
         }
     }
 
+    /// A connected stream: closed through the ring when dropped on a uring
+    /// worker. Not for listeners or files, whose close other code may
+    /// observe at once (a rebind of the port, a reopen of the path).
+    pub(crate) fn stream(fd: OwnedFd) -> IoFd {
+        let mut io = IoFd::new(fd, FdKind::Socket);
+        io.ring_close = true;
+        io
+    }
+
     pub(crate) fn raw(&self) -> RawFd {
-        self.fd.as_raw_fd()
+        self.raw
     }
 
     fn take_buf(slot: &mut Option<Vec<u8>>, cap: usize) -> Vec<u8> {
@@ -303,15 +318,30 @@ impl IoFd {
     }
 }
 
+/// A stream dropped on a uring worker is closed through the ring (one SQE
+/// batched with the next submit instead of a close syscall; the peer sees
+/// the close at the worker's next reap or park); everything else, or a
+/// close the ring refuses, is closed here.
 impl Drop for IoFd {
     fn drop(&mut self) {
-        let fd = self.raw();
+        let raw = self.raw();
+        let ring_close = self.ring_close;
+        let Some(mut fd) = self.fd.take() else {
+            return;
+        };
         context::with_worker(|w| {
             if let Some(w) = w {
                 if let Ok(mut d) = w.driver.try_borrow_mut() {
-                    d.deregister(fd);
+                    d.deregister(raw);
+                    if ring_close {
+                        match d.close(fd) {
+                            Ok(()) => return,
+                            Err(back) => fd = back,
+                        }
+                    }
                 }
             }
+            drop(fd);
         });
     }
 }

@@ -148,7 +148,7 @@ pub struct TcpStream {
 impl TcpStream {
     pub(crate) fn from_fd(fd: OwnedFd) -> TcpStream {
         TcpStream {
-            io: IoFd::new(fd, FdKind::Socket),
+            io: IoFd::stream(fd),
         }
     }
 

@@ -49,7 +49,7 @@ pub struct UnixStream {
 impl UnixStream {
     fn from_fd(fd: OwnedFd) -> UnixStream {
         UnixStream {
-            io: IoFd::new(fd, FdKind::Socket),
+            io: IoFd::stream(fd),
         }
     }
 

@@ -229,10 +229,11 @@ impl Looper {
     }
 
     fn wake_all(&mut self, mut wakers: Vec<Waker>) -> usize {
-        let (sub, done) = self.cx.driver.borrow().op_counts();
+        let (sub, done, closes) = self.cx.driver.borrow().op_counts();
         let c = &self.cx.remote.counters;
         c.ops_submitted.store(sub, Ordering::Relaxed);
         c.ops_completed.store(done, Ordering::Relaxed);
+        c.ring_closes.store(closes, Ordering::Relaxed);
         let n = wakers.len();
         for w in wakers.drain(..) {
             w.wake();

@@ -1,0 +1,382 @@
+//! Fiber futexes and locks on spindle-sync's process-wide wait table
+//! (api.md §8): `ev/atomic`, `ev/futex-wait`, `ev/futex-wake`, `ev/lock`,
+//! `ev/acquire-lock`/`ev/release-lock` natives (`ev/with-lock` is a
+//! prelude macro).
+//!
+//! Invariants:
+//! - A wait is an op (`ev::ops`) around `WaitTable::wait_async`, so the
+//!   compare-and-enqueue happens under the bucket lock, and dropping the
+//!   op (cancel, timeout) withdraws the record and passes on a wake it had
+//!   already received (the table's baton rule).
+//! - Atomics and locks are `Arc`-shared handles: their key is the address
+//!   of their cell, the same in every isolate and thread.
+//! - A lock word holds 0 (free) or its owner's token, unique per task in
+//!   the process (isolate uid << 32 | task id).
+
+use super::args;
+use super::ev_task::{await_flow, park, seconds};
+use super::registry::Env;
+use crate::ev::ops::{Done, OpFuture};
+use crate::ev::Resume;
+use crate::isolate::{Flow, Isolate};
+use crate::objects::{hash_bytes, AbstractType};
+use crate::table::TableObj;
+use crate::value::Value;
+use spindle_sync::WaitResult;
+use std::any::Any;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// A shared 64-bit cell: `ev/atomic` (kind "core/atomic") or an `ev/lock`
+/// word (kind "core/lock").
+#[derive(Debug)]
+pub struct Cell {
+    pub cell: Arc<AtomicI64>,
+    pub lock: bool,
+    pub methods: Value,
+}
+
+impl AbstractType for Cell {
+    fn type_name(&self) -> &'static str {
+        if self.lock {
+            "core/lock"
+        } else {
+            "core/atomic"
+        }
+    }
+    fn trace(&self, out: &mut Vec<Value>) {
+        out.push(self.methods);
+    }
+    fn methods(&self) -> Value {
+        self.methods
+    }
+}
+
+fn cell_of(iso: &mut Isolate, v: Value, lock: bool) -> Option<Arc<AtomicI64>> {
+    let Value::Abstract(r) = v else { return None };
+    let b = iso.heap.abstracts.get(r).as_ref()?;
+    let c = (b.as_ref() as &dyn Any).downcast_ref::<Cell>()?;
+    (c.lock == lock).then(|| c.cell.clone())
+}
+
+fn key_of_cell(c: &Arc<AtomicI64>) -> usize {
+    Arc::as_ptr(c) as usize
+}
+
+/// The futex key of a language value.
+fn key_of(iso: &mut Isolate, v: Value) -> Result<usize, Flow> {
+    if let Some(c) = cell_of(iso, v, false).or_else(|| cell_of(iso, v, true)) {
+        return Ok(key_of_cell(&c));
+    }
+    match v {
+        Value::Num(_) => match v.as_int() {
+            Some(i) => Ok(i as usize),
+            None => Err(iso.err("futex key must be an integer")),
+        },
+        Value::Keyword(_) | Value::Str(_) => {
+            let b = iso.heap.bytes(v).unwrap_or_default();
+            Ok(hash_bytes(b) as usize | 1)
+        }
+        _ => Err(iso.err("futex key must be an integer, keyword, string or handle")),
+    }
+}
+
+static LOOP_UIDS: AtomicU64 = AtomicU64::new(1);
+
+/// The running task's process-unique token.
+fn owner_token(iso: &mut Isolate) -> Result<i64, Flow> {
+    let Some(t) = iso.ev.current else {
+        return Err(iso.err("no current task"));
+    };
+    let id = iso.ev.tasks.get(&t).map_or(0, |i| i.id);
+    if iso.ev.uid == 0 {
+        iso.ev.uid = LOOP_UIDS.fetch_add(1, Ordering::Relaxed);
+    }
+    Ok(((iso.ev.uid as i64) << 32) | (id as i64 & 0xffff_ffff))
+}
+
+fn make_cell(iso: &mut Isolate, init: i64, lock: bool) -> Value {
+    let methods = if lock {
+        iso.ev.lock_methods
+    } else {
+        iso.ev.atomic_methods
+    };
+    let r = iso.heap.abstracts.alloc(Some(Box::new(Cell {
+        cell: Arc::new(AtomicI64::new(init)),
+        lock,
+        methods,
+    })));
+    Value::Abstract(r)
+}
+
+fn atomic(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
+    args::arity(iso, a, 0, Some(1))?;
+    let init = if a.is_empty() {
+        0
+    } else {
+        args::int(iso, a, 0)?
+    };
+    Ok(make_cell(iso, init, false))
+}
+
+fn atomic_arg(iso: &mut Isolate, a: &[Value]) -> Result<Arc<AtomicI64>, Flow> {
+    match a.first().and_then(|v| cell_of(iso, *v, false)) {
+        Some(c) => Ok(c),
+        None => Err(iso.err("bad slot #0, expected core/atomic")),
+    }
+}
+
+fn num(i: i64) -> Value {
+    Value::Num(i as f64)
+}
+
+fn a_get(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
+    Ok(num(atomic_arg(iso, a)?.load(Ordering::SeqCst)))
+}
+fn a_set(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
+    args::arity(iso, a, 2, Some(2))?;
+    let c = atomic_arg(iso, a)?;
+    c.store(args::int(iso, a, 1)?, Ordering::SeqCst);
+    Ok(a[1])
+}
+fn a_add(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
+    args::arity(iso, a, 2, Some(2))?;
+    let c = atomic_arg(iso, a)?;
+    Ok(num(c.fetch_add(args::int(iso, a, 1)?, Ordering::SeqCst)))
+}
+fn a_swap(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
+    args::arity(iso, a, 2, Some(2))?;
+    let c = atomic_arg(iso, a)?;
+    Ok(num(c.swap(args::int(iso, a, 1)?, Ordering::SeqCst)))
+}
+fn a_cas(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
+    args::arity(iso, a, 3, Some(3))?;
+    let c = atomic_arg(iso, a)?;
+    let (old, new) = (args::int(iso, a, 1)?, args::int(iso, a, 2)?);
+    Ok(Value::Bool(
+        c.compare_exchange(old, new, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok(),
+    ))
+}
+
+/// Parks on `key` while `validate` holds; resumes with :ok / :mismatch,
+/// or :timeout after `timeout`.
+fn wait_op(
+    iso: &mut Isolate,
+    key: usize,
+    validate: impl FnOnce() -> bool + Unpin + Send + 'static,
+    timeout: Option<std::time::Duration>,
+) -> Result<Value, Flow> {
+    let (task, seq) = park(iso)?;
+    if let Some(d) = timeout {
+        let k = iso.heap.keyword("timeout");
+        iso.ev
+            .add_timer(task, seq, Instant::now() + d, Resume::Value(k));
+    }
+    let fut: OpFuture = Box::pin(async move {
+        let r = spindle_sync::global().wait_async(key, validate).await;
+        Box::new(move |iso: &mut Isolate| {
+            let name = match r {
+                WaitResult::Woken => "ok",
+                WaitResult::Invalid => "mismatch",
+                WaitResult::TimedOut => "timeout",
+            };
+            Resume::Value(iso.heap.keyword(name))
+        }) as Done
+    });
+    iso.ev.ops.add(task, seq, fut);
+    Err(await_flow())
+}
+
+fn futex_wait(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
+    args::arity(iso, a, 2, Some(4))?;
+    if let Some(c) = cell_of(iso, a[0], false) {
+        // (ev/futex-wait atomic expected &opt timeout)
+        let expected = args::int(iso, a, 1)?;
+        let timeout = match a.get(2) {
+            None | Some(Value::Nil) => None,
+            Some(_) => Some(seconds(iso, a, 2)?),
+        };
+        let key = key_of_cell(&c);
+        return wait_op(
+            iso,
+            key,
+            move || c.load(Ordering::SeqCst) == expected,
+            timeout,
+        );
+    }
+    // (ev/futex-wait key cell expected &opt timeout)
+    args::arity(iso, a, 3, Some(4))?;
+    let key = key_of(iso, a[0])?;
+    let timeout = match a.get(3) {
+        None | Some(Value::Nil) => None,
+        Some(_) => Some(seconds(iso, a, 3)?),
+    };
+    if let Some(c) = cell_of(iso, a[1], false) {
+        let expected = args::int(iso, a, 2)?;
+        return wait_op(
+            iso,
+            key,
+            move || c.load(Ordering::SeqCst) == expected,
+            timeout,
+        );
+    }
+    // An array cell is isolate-local: only this isolate's tasks change it,
+    // and none runs before the op is enqueued, so compare here.
+    let now = crate::vm::ops::get(&iso.heap, a[1], Value::Num(0.0));
+    if !iso.heap.equals(now, a[2]) {
+        return Ok(iso.heap.keyword("mismatch"));
+    }
+    wait_op(iso, key, || true, timeout)
+}
+
+fn futex_wake(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
+    args::arity(iso, a, 1, Some(2))?;
+    let key = key_of(iso, a[0])?;
+    let table = spindle_sync::global();
+    let n = match a.get(1) {
+        None | Some(Value::Nil) => table.wake(key, 1),
+        Some(v @ Value::Keyword(_)) if iso.heap.bytes(*v) == Some(b"all") => table.wake_all(key),
+        Some(_) => table.wake(key, args::int(iso, a, 1)?.max(0) as usize),
+    };
+    Ok(num(n as i64))
+}
+
+fn lock(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
+    args::arity(iso, a, 0, Some(0))?;
+    Ok(make_cell(iso, 0, true))
+}
+
+fn lock_arg(iso: &mut Isolate, a: &[Value]) -> Result<Arc<AtomicI64>, Flow> {
+    match a.first().and_then(|v| cell_of(iso, *v, true)) {
+        Some(c) => Ok(c),
+        None => Err(iso.err("bad slot #0, expected core/lock")),
+    }
+}
+
+fn try_lock(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
+    args::arity(iso, a, 1, Some(1))?;
+    let c = lock_arg(iso, a)?;
+    let me = owner_token(iso)?;
+    match c.compare_exchange(0, me, Ordering::Acquire, Ordering::Relaxed) {
+        Ok(_) => Ok(Value::Bool(true)),
+        Err(o) if o == me => Err(iso.err("deadlock: lock already held by this task")),
+        Err(_) => Ok(Value::Bool(false)),
+    }
+}
+
+fn lock_wait(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
+    args::arity(iso, a, 1, Some(2))?;
+    let c = lock_arg(iso, a)?;
+    let timeout = match a.get(1) {
+        None | Some(Value::Nil) => None,
+        Some(_) => Some(seconds(iso, a, 1)?),
+    };
+    let key = key_of_cell(&c);
+    wait_op(iso, key, move || c.load(Ordering::SeqCst) != 0, timeout)
+}
+
+fn release(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
+    args::arity(iso, a, 1, Some(1))?;
+    let c = lock_arg(iso, a)?;
+    let me = owner_token(iso)?;
+    if c.compare_exchange(me, 0, Ordering::Release, Ordering::Relaxed)
+        .is_err()
+    {
+        return Err(iso.err("cannot release a lock this task does not hold"));
+    }
+    spindle_sync::global().wake(key_of_cell(&c), 1);
+    Ok(Value::Nil)
+}
+
+fn held(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
+    args::arity(iso, a, 1, Some(1))?;
+    Ok(Value::Bool(lock_arg(iso, a)?.load(Ordering::SeqCst) != 0))
+}
+
+fn lock_methods(iso: &mut Isolate, _: &[Value]) -> Result<Value, Flow> {
+    Ok(iso.ev.lock_methods)
+}
+
+fn method_table(env: &mut Env, methods: &[(&str, &str)]) -> Value {
+    let mut t = TableObj::default();
+    for (k, name) in methods {
+        let idx = env.iso.natives.iter().position(|n| n.name == *name);
+        let v = idx.map_or(Value::Nil, |i| Value::Native(i as u32));
+        let key = env.iso.heap.keyword(k);
+        let h = env.iso.heap.hash(key);
+        t.put(key, h, v, |x| x == key);
+    }
+    env.iso.heap.table(t)
+}
+
+/// Registers the module.
+pub fn register(env: &mut Env) {
+    env.native("ev/atomic", "(ev/atomic &opt init)\n\nA shared, sequentially consistent 64-bit integer cell. Methods :get :set :add :swap :cas.", atomic);
+    env.native("ev/atomic-get", "(ev/atomic-get a)\n\nThe value.", a_get);
+    env.native("ev/atomic-set", "(ev/atomic-set a v)\n\nStores v.", a_set);
+    env.native(
+        "ev/atomic-add",
+        "(ev/atomic-add a n)\n\nAdds n; returns the previous value.",
+        a_add,
+    );
+    env.native(
+        "ev/atomic-swap",
+        "(ev/atomic-swap a v)\n\nStores v; returns the previous value.",
+        a_swap,
+    );
+    env.native(
+        "ev/atomic-cas",
+        "(ev/atomic-cas a old new)\n\nCompare-and-set; returns a boolean.",
+        a_cas,
+    );
+    env.native("ev/futex-wait", "(ev/futex-wait key cell expected &opt timeout) or (ev/futex-wait atomic expected &opt timeout)\n\nParks only if the cell still holds expected when enqueued. Returns :ok (woken), :mismatch or :timeout.", futex_wait);
+    env.native("ev/futex-wake", "(ev/futex-wake key &opt count)\n\nWakes up to count waiters (default 1, :all for all), FIFO; returns exactly how many woke.", futex_wake);
+    env.native("ev/lock", "(ev/lock)\n\nA lock owned by the acquiring task; waiters park (the fiber, never the thread).", lock);
+    env.native(
+        "ev/-try-lock",
+        "(ev/-try-lock l)\n\nTakes l if free; raises on re-acquire by the owner.",
+        try_lock,
+    );
+    env.native(
+        "ev/-lock-wait",
+        "(ev/-lock-wait l &opt timeout)\n\nParks while l is held.",
+        lock_wait,
+    );
+    env.native(
+        "ev/release-lock",
+        "(ev/release-lock l)\n\nReleases l; raises if this task does not hold it.",
+        release,
+    );
+    env.native(
+        "ev/-lock-methods",
+        "(ev/-lock-methods)\n\nThe lock method table.",
+        lock_methods,
+    );
+    env.native(
+        "ev/lock-held?",
+        "(ev/lock-held? l)\n\nTrue while some task holds l.",
+        held,
+    );
+    let m = method_table(
+        env,
+        &[
+            ("get", "ev/atomic-get"),
+            ("set", "ev/atomic-set"),
+            ("add", "ev/atomic-add"),
+            ("swap", "ev/atomic-swap"),
+            ("cas", "ev/atomic-cas"),
+        ],
+    );
+    env.iso.ev.atomic_methods = m;
+    let m = method_table(
+        env,
+        &[
+            ("try-acquire", "ev/-try-lock"),
+            ("release", "ev/release-lock"),
+            ("held?", "ev/lock-held?"),
+        ],
+    );
+    env.iso.ev.lock_methods = m;
+}
