@@ -13,6 +13,7 @@ use super::ops::Ops;
 use crate::value::{Ref, Value};
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::time::Instant;
 
 /// How a parked task continues.
@@ -96,10 +97,32 @@ impl Ord for Timer {
     }
 }
 
+/// Hasher for `Ref` keys: they are small distinct integers, so one
+/// multiply spreads them well (SipHash costs more than the rest of a park).
+#[derive(Default)]
+pub struct RefHasher(u64);
+
+impl Hasher for RefHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ b as u64).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.0 = (n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+/// Live tasks by root fiber.
+pub type TaskMap = HashMap<Ref, TaskInfo, BuildHasherDefault<RefHasher>>;
+
 /// The event loop state of one isolate.
 #[derive(Debug, Default)]
 pub struct Loop {
-    pub tasks: HashMap<Ref, TaskInfo>,
+    pub tasks: TaskMap,
     pub ready: VecDeque<Ref>,
     /// The task whose fiber chain is running.
     pub current: Option<Ref>,
