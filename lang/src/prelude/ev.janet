@@ -233,3 +233,62 @@
     ~(let [,x ,l]
        (,ev/acquire-lock ,x)
        (defer (,ev/release-lock ,x) ,;body))))
+
+# Promises and agents (api.md §3), in-isolate for now: a promise is a table
+# whose closed channel releases every waiter; an agent is a task draining an
+# unbounded action channel.
+
+(defn ev/promise "(ev/promise)\n\nA promise that can be settled once." []
+  @{:ev/promise true :state :pending :value nil :gate (ev/chan)})
+
+(defn- ev/-settle-promise [p state v]
+  (if (= :pending (in p :state))
+    (do (put p :state state) (put p :value v) (ev/chan-close (in p :gate)) true)
+    false))
+
+(defn ev/deliver "(ev/deliver p v)\n\nSettles p with v and wakes every waiter. True the first time, false afterwards." [p v]
+  (ev/-settle-promise p :ok v))
+
+(defn ev/deliver-error "(ev/deliver-error p err)\n\nSettles p as failed: waiters raise err. True the first time, false afterwards." [p err]
+  (ev/-settle-promise p :error err))
+
+(defn- ev/-await-promise [p timeout default]
+  (def tmo @{})
+  (when (= :pending (in p :state))
+    (if timeout (ev/take (in p :gate) timeout tmo) (ev/take (in p :gate))))
+  (case (in p :state)
+    :ok (in p :value)
+    :error (error (in p :value))
+    default))
+
+(defn ev/agent "(ev/agent init)\n\nA stateful agent with its own FIFO action queue, run by its own task." [init]
+  (def a @{:ev/agent true :state init :queue (ev/chan :unbounded)})
+  (put a :task
+       (ev/-observe
+         (ev/go (fn []
+                  (forever
+                    (def job (ev/take (in a :queue)))
+                    (unless job (break))
+                    (def [f args p] job)
+                    (def r (protect (f (in a :state) ;args)))
+                    (if (in r 0)
+                      (do (put a :state (in r 1)) (ev/deliver p (in r 1)))
+                      (ev/deliver-error p (in r 1))))))))
+  a)
+
+(defn ev/send "(ev/send agent f & args)\n\nQueues (f state ;args); returns a promise of the new state." [a f & args]
+  (def p (ev/promise))
+  (ev/give (in a :queue) [f args p])
+  p)
+
+(defn ev/agent-state "(ev/agent-state agent)\n\nThe current state, without waiting." [a] (in a :state))
+
+(defn ev/await
+  "(ev/await x &opt timeout default)\n\nA promise's value (or raises its error); a task's result (as ev/join); an agent's state after every action sent before; an indexed collection of these gives an array. Returns default if timeout expires."
+  [x &opt timeout default]
+  (cond
+    (fiber? x) (if timeout (ev/timeout timeout (fn [] (ev/join x)) default) (ev/join x))
+    (and (table? x) (in x :ev/promise)) (ev/-await-promise x timeout default)
+    (and (table? x) (in x :ev/agent)) (ev/-await-promise (ev/send x (fn [s] s)) timeout default)
+    (indexed? x) (map (fn [y] (ev/await y timeout default)) x)
+    (error "ev/await: expected a promise, task, agent or a collection of them")))
