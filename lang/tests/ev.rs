@@ -133,3 +133,46 @@ fn main_runs_as_a_task_and_the_program_waits_for_tasks() {
     );
     assert_eq!(String::from_utf8_lossy(&out.stdout), "main 1\nchild\n");
 }
+
+fn run_example(name: &str) -> std::process::Output {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../examples")
+        .join(name);
+    std::process::Command::new(env!("CARGO_BIN_EXE_spindle"))
+        .arg(path)
+        .output()
+        .expect("run spindle")
+}
+
+#[test]
+fn seed_000_examples_run() {
+    let out = run_example("ev-workers.janet");
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("bob is done!\n"), "{}", text);
+    assert!(
+        text.ends_with("sally is done!\nEveryone should be done by now!\n"),
+        "{}",
+        text
+    );
+    let out = run_example("ev-supervisor.janet");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("worker completed with status :"), "{}", text);
+    assert!(text.contains("starting long io...\ndone\n"), "{}", text);
+    assert!(!text.contains("finished long io!"), "{}", text);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("error: canceled"));
+}
+
+#[test]
+fn echo_example_serves_200_clients() {
+    let out = run_example("ev-echo.janet");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "200 of 200 clients echoed\n"
+    );
+}

@@ -191,8 +191,10 @@ fn wait_op(
 
 fn futex_wait(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
     args::arity(iso, a, 2, Some(4))?;
-    if let Some(c) = cell_of(iso, a[0], false) {
-        // (ev/futex-wait atomic expected &opt timeout)
+    // (ev/futex-wait atomic expected &opt timeout): the second argument is
+    // a number, where the keyed form has a cell there.
+    let atomic_form = matches!(a[1], Value::Num(_));
+    if let Some(c) = cell_of(iso, a[0], false).filter(|_| atomic_form) {
         let expected = args::int(iso, a, 1)?;
         let timeout = match a.get(2) {
             None | Some(Value::Nil) => None,

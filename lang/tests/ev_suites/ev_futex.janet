@@ -19,20 +19,23 @@
 (check (deep= @[:ok :ok :ok] (ev/join waiters)))
 (check (= :timeout (ev/futex-wait a 10 0.01)))
 
-# keyed futex over an array cell
+# keyed futex over an array cell (handle keys: the wait table is process-wide,
+# and other isolates may use the same integer or keyword keys)
+(def flag (ev/atomic))
+(def k42 (ev/atomic))
 (def cell @[0])
-(def w (ev/spawn (ev/futex-wait :flag cell 0)))
+(def w (ev/spawn (ev/futex-wait flag cell 0)))
 (ev/sleep 0.01)
 (put cell 0 1)
-(check (= 1 (ev/futex-wake :flag)))
+(check (= 1 (ev/futex-wake flag)))
 (check (= :ok (ev/join w)))
-(check (= :mismatch (ev/futex-wait :flag cell 0)))
+(check (= :mismatch (ev/futex-wait flag cell 0)))
 
 # a cancelled waiter leaves the table
-(def cw (ev/spawn (ev/futex-wait 42 cell 1)))
+(def cw (ev/spawn (ev/futex-wait k42 cell 1)))
 (ev/sleep 0.01)
 (ev/abort cw)
-(check (= 0 (ev/futex-wake 42)))
+(check (= 0 (ev/futex-wake k42)))
 
 # locks park fibers and keep critical sections whole
 (def l (ev/lock))
