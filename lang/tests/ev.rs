@@ -1,6 +1,7 @@
 //! Runs the event-loop spec suites (`tests/ev_suites/*.janet`) through the
 //! isolate event loop on a real spindle-rt runtime, once with each io
-//! driver (io_uring and epoll), and reports every failing `check`. These
+//! driver (io_uring and epoll) and once in gc-stress mode, and reports
+//! every failing `check`. These
 //! suites cannot run in `suites.rs`, whose synchronous runner has no loop.
 
 use spindle_lang::ev::EvRun;
@@ -23,7 +24,7 @@ fn suites() -> Vec<PathBuf> {
 }
 
 /// Runs one suite under `io`; returns its failures.
-fn run_suite(rt: &Runtime, path: &Path) -> Vec<String> {
+fn run_suite(rt: &Runtime, path: &Path, stress: bool) -> Vec<String> {
     let name = path.file_name().unwrap().to_string_lossy().into_owned();
     let src = format!(
         "(def _file {:?}) {}{}",
@@ -33,7 +34,7 @@ fn run_suite(rt: &Runtime, path: &Path) -> Vec<String> {
     );
     let label = format!("ev_suites/{}", name);
     let fin = rt.block_on(async move {
-        let mut iso = Isolate::new();
+        let mut iso = Isolate::with_stress(stress);
         iso.capture = Some(Vec::new());
         EvRun::new(iso, src.into_bytes(), &label, Vec::new()).await
     });
@@ -60,7 +61,7 @@ fn run_suite(rt: &Runtime, path: &Path) -> Vec<String> {
     failures
 }
 
-fn run_all(io: IoDriver) {
+fn run_all(io: IoDriver, stress: bool) {
     let rt = Runtime::builder()
         .workers(2)
         .io(io)
@@ -68,7 +69,7 @@ fn run_all(io: IoDriver) {
         .expect("runtime");
     let mut failures = Vec::new();
     for s in suites() {
-        failures.extend(run_suite(&rt, &s));
+        failures.extend(run_suite(&rt, &s, stress));
     }
     assert!(
         failures.is_empty(),
@@ -81,12 +82,19 @@ fn run_all(io: IoDriver) {
 
 #[test]
 fn ev_suites_under_io_uring() {
-    run_all(IoDriver::Uring);
+    run_all(IoDriver::Uring, false);
 }
 
 #[test]
 fn ev_suites_under_epoll() {
-    run_all(IoDriver::Epoll);
+    run_all(IoDriver::Epoll, false);
+}
+
+/// Collects at every safe point: every value the loop, a channel, a
+/// stream or a pending op holds must be rooted.
+#[test]
+fn ev_suites_under_gc_stress() {
+    run_all(IoDriver::Uring, true);
 }
 
 fn run_cli(src: &str) -> std::process::Output {
