@@ -79,7 +79,7 @@ fn give(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
                 select: false,
                 value: a[1],
             };
-            chan::get_mut(iso, ch).expect("channel").givers.push_back(w);
+            chan::push_waiter(iso, ch, w, true);
             Err(await_flow())
         }
     }
@@ -103,7 +103,7 @@ fn take(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
                 select: false,
                 value: Value::Nil,
             };
-            chan::get_mut(iso, ch).expect("channel").takers.push_back(w);
+            chan::push_waiter(iso, ch, w, false);
             if let Some(d) = timeout {
                 let dflt = args::opt(a, 2);
                 iso.ev
@@ -172,10 +172,10 @@ fn select_clauses(iso: &mut Isolate, clauses: &[Value]) -> Result<Value, Flow> {
             value: Value::Nil,
         };
         match c {
-            Clause::Take(ch) => chan::get_mut(iso, ch).expect("chan").takers.push_back(w),
+            Clause::Take(ch) => chan::push_waiter(iso, ch, w, false),
             Clause::Give(ch, v) => {
                 w.value = v;
-                chan::get_mut(iso, ch).expect("chan").givers.push_back(w)
+                chan::push_waiter(iso, ch, w, true)
             }
             Clause::Task(f) => {
                 if let Some(info) = iso.ev.tasks.get_mut(&f) {

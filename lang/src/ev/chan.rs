@@ -51,6 +51,8 @@ pub struct Chan {
     pub givers: VecDeque<Waiter>,
     pub closed: bool,
     pub methods: Value,
+    /// Waiter count at which `push_waiter` next drops stale records.
+    pub compact_at: usize,
 }
 
 impl AbstractType for Chan {
@@ -95,6 +97,7 @@ pub fn make(iso: &mut Isolate, cap: Cap) -> Value {
         givers: VecDeque::new(),
         closed: false,
         methods,
+        compact_at: 64,
     })));
     Value::Abstract(r)
 }
@@ -111,6 +114,26 @@ fn chan_in(
     let Value::Abstract(r) = v else { return None };
     let b = arena.get_mut(r).as_mut()?;
     (b.as_mut() as &mut dyn Any).downcast_mut::<Chan>()
+}
+
+/// Parks record `w` on `ch` as a giver or a taker. Records of waits that
+/// ended elsewhere (select losers, timeouts) are dropped once the queues
+/// double past their last live size, so they cannot pile up.
+pub fn push_waiter(iso: &mut Isolate, ch: Value, w: Waiter, giver: bool) {
+    let Isolate { heap, ev, .. } = iso;
+    let Some(c) = chan_in(&mut heap.abstracts, ch) else {
+        return;
+    };
+    if c.takers.len() + c.givers.len() >= c.compact_at {
+        c.takers.retain(|x| ev.is_parked(x.task, x.seq));
+        c.givers.retain(|x| ev.is_parked(x.task, x.seq));
+        c.compact_at = (2 * (c.takers.len() + c.givers.len())).max(64);
+    }
+    if giver {
+        c.givers.push_back(w);
+    } else {
+        c.takers.push_back(w);
+    }
 }
 
 /// Outcome of a non-parking give.

@@ -105,3 +105,11 @@
 (repeat 50 (set total (+ total (ev/take work))))
 (check (= total 1225))
 (ev/join producers)
+
+# timed-out takes leave no records behind
+(def idle (ev/chan))
+(repeat 300 (ev/take idle 0))
+(def late-giver (ev/spawn (ev/give idle :real)))
+(check (= :real (ev/take idle)))
+(ev/join late-giver)
+(check (= 0 (ev/count idle)))
