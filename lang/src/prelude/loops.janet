@@ -16,10 +16,12 @@
 
 (defn- loop-counted [binding verb object rest]
   (def [lo hi step] (loop-bounds object verb))
-  (def v (if (symbol? binding) binding (gensym)))
+  # The counter is a hidden var; each iteration binds its value afresh (as
+  # Janet does), so a closure made in the body keeps that iteration's value.
+  (def v (gensym))
   (def e (gensym))
   (def st (if (number? step) step (gensym)))
-  (def body (if (symbol? binding) rest ~(do (def ,binding ,v) ,rest)))
+  (def body ~(do (def ,binding ,v) ,rest))
   (def [test adv]
     (case verb
       :range [~(,< ,v ,e) ~(,+ ,v ,st)]
@@ -149,6 +151,12 @@
   "(for i start stop & body)\n\nRuns body with i counting from start up to (not including) stop."
   [i start stop & body]
   ~(loop [,i :range [,start ,stop]] ,;body))
+
+(defmacro forv
+  "(forv i start stop & body)\n\nA C-style counting loop whose variable i the body may change (unlike `for`, which binds each value afresh)."
+  [i start stop & body]
+  (with-syms [s]
+    ~(do (var ,i ,start) (def ,s ,stop) (while (,< ,i ,s) ,;body (set ,i (,+ ,i 1))) nil)))
 
 (defmacro repeat
   "(repeat n & body)\n\nRuns body n times."
