@@ -20,6 +20,9 @@ const USAGE: &str = "usage: spindle [options] FILE [args...]
 options:
   -e EXPR        evaluate EXPR and exit
   --workers N    number of worker threads (default: available parallelism)
+  --io DRIVER    io driver: uring (default; falls back to epoll where the
+                 kernel refuses io_uring) or epoll; also SPINDLE_IO
+  --verbose      report the workers and the io driver on stderr
   -h, --help     show this help
   -v, --version  show the version
 ";
@@ -34,6 +37,8 @@ fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     let mut source = None;
     let mut workers = None;
+    let mut io = None;
+    let mut verbose = false;
     let mut rest = Vec::new();
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -53,6 +58,15 @@ fn main() -> ExitCode {
                 Some(n) => workers = Some(n),
                 None => return usage("--workers needs a number"),
             },
+            "--io" => match args.next().as_deref() {
+                Some("uring") | Some("io_uring") => io = Some(spindle_rt::IoDriver::Uring),
+                Some("epoll") => io = Some(spindle_rt::IoDriver::Epoll),
+                Some(other) => {
+                    return usage(&format!("--io takes uring or epoll, not {:?}", other))
+                }
+                None => return usage("--io needs a driver name (uring or epoll)"),
+            },
+            "--verbose" => verbose = true,
             "-" if source.is_none() => source = Some(Source::Stdin),
             _ if source.is_none() && !a.starts_with('-') => source = Some(Source::File(a)),
             _ if source.is_some() => rest.push(a),
@@ -85,6 +99,9 @@ fn main() -> ExitCode {
     if let Some(n) = workers {
         builder = builder.workers(n);
     }
+    if let Some(io) = io {
+        builder = builder.io(io);
+    }
     let rt = match builder.build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -92,6 +109,9 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    if verbose {
+        report_runtime(&rt);
+    }
     // The program (its forms, then `main`, then the tasks it left running)
     // runs on the isolate's event loop (`spindle_lang::ev`).
     let (result, unobserved) = rt.block_on(async move {
@@ -117,4 +137,21 @@ fn main() -> ExitCode {
 fn usage(msg: &str) -> ExitCode {
     eprintln!("spindle: {}\n{}", msg, USAGE);
     ExitCode::from(2)
+}
+
+/// `--verbose`: which driver the workers actually run (io_uring may have
+/// fallen back to epoll) and the ring flags the kernel accepted.
+fn report_runtime(rt: &spindle_rt::Runtime) {
+    // The workers record their driver when they start; one round trip
+    // through the runtime makes sure they have.
+    rt.block_on(async {});
+    let stats = rt.stats();
+    eprintln!(
+        "spindle: {} workers, io driver {:?}",
+        stats.workers.len(),
+        rt.io_driver()
+    );
+    if let Some(flags) = stats.workers.first().and_then(|w| w.ring_flags) {
+        eprintln!("spindle: ring flags {:?}", flags);
+    }
 }

@@ -98,3 +98,28 @@ fn main_function_gets_script_args() {
     );
     assert_eq!(String::from_utf8_lossy(&out.stdout), "2 b\n");
 }
+
+#[test]
+fn io_flag_picks_the_driver_and_verbose_reports_it() {
+    for (flag, shown) in [("epoll", "io driver Epoll"), ("uring", "io driver Uring")] {
+        let out = spindle()
+            .args(["--io", flag, "--verbose", "-e", "(print (+ 1 2))"])
+            .output()
+            .expect("run spindle");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "stderr: {err}");
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "3\n");
+        assert!(err.contains(shown), "--io {flag}: stderr was {err}");
+    }
+}
+
+#[test]
+fn a_bad_io_driver_is_a_usage_error_naming_it() {
+    let out = spindle()
+        .args(["--io", "kqueue", "-e", "nil"])
+        .output()
+        .expect("run spindle");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("\"kqueue\""), "stderr was {err}");
+}
