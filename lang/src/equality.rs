@@ -6,6 +6,7 @@
 
 use crate::heap::Heap;
 use crate::objects::mix;
+use crate::table::{hash_num, hash_sym, KEYWORD_TAG, SYMBOL_TAG};
 use crate::value::Value;
 use std::cmp::Ordering;
 
@@ -61,9 +62,9 @@ impl Heap {
         match v {
             Value::Nil => 0,
             Value::Bool(b) => 1 + b as u64,
-            Value::Num(n) => mix(if n == 0.0 { 0 } else { n.to_bits() }),
-            Value::Keyword(s) => mix(s.0 as u64 ^ 0x6b6b),
-            Value::Symbol(s) => mix(s.0 as u64 ^ 0x7373),
+            Value::Num(n) => hash_num(n),
+            Value::Keyword(s) => hash_sym(s.0, KEYWORD_TAG),
+            Value::Symbol(s) => hash_sym(s.0, SYMBOL_TAG),
             Value::Str(r) => self.strings.get(r).hash,
             Value::Tuple(r) => {
                 let mut h: u64 = 0x7475;

@@ -157,7 +157,7 @@ fn next(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
             _ => return Ok(Value::Nil),
         }
     };
-    Ok(t.next_slot(start).map_or(Value::Nil, |i| t.entries[i].key))
+    Ok(t.next_slot(start).map_or(Value::Nil, |i| t.key_at(i)))
 }
 
 fn array_push(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {

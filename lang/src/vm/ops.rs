@@ -8,7 +8,7 @@ use super::interp::Exit;
 use crate::bytecode::{Op, Proto};
 use crate::heap::Heap;
 use crate::printer;
-use crate::table::TableObj;
+use crate::table::{hash_num, hash_sym, TableObj, KEYWORD_TAG};
 use crate::value::Value;
 
 /// Error text for arithmetic on non-numbers, as Janet words it.
@@ -20,6 +20,33 @@ pub fn arith_error(heap: &Heap, op: &str, x: Value, y: Value) -> String {
         op,
         printer::describe_heap(heap, y)
     )
+}
+
+/// True for keys that compare by content (`=` needs the heap); every other
+/// key is equal only to itself.
+#[inline(always)]
+fn by_content(key: Value) -> bool {
+    matches!(key, Value::Str(_) | Value::Tuple(_) | Value::Struct(_))
+}
+
+/// `Heap::hash` with the common immediate keys inlined.
+#[inline(always)]
+fn key_hash(heap: &Heap, key: Value) -> u64 {
+    match key {
+        Value::Num(n) => hash_num(n),
+        Value::Keyword(s) => hash_sym(s.0, KEYWORD_TAG),
+        _ => heap.hash(key),
+    }
+}
+
+/// Looks `key` (hashing to `h`) up in one table body, ignoring prototypes.
+#[inline(always)]
+fn lookup(heap: &Heap, tb: &TableObj, key: Value, h: u64) -> Option<Value> {
+    if by_content(key) {
+        tb.get(h, |k| heap.equals(k, key))
+    } else {
+        tb.get(h, |k| k == key)
+    }
 }
 
 /// Janet's `get`: nil when the key is missing or the value is not indexable.
@@ -42,12 +69,12 @@ pub fn get(heap: &Heap, ds: Value, key: Value) -> Value {
             idx(b.len()).map_or(Value::Nil, |i| Value::Num(b[i] as f64))
         }
         Value::Table(r) => {
-            let h = heap.hash(key);
+            let h = key_hash(heap, key);
             let mut cur = Some(r);
             let mut hops = 0;
             while let Some(t) = cur {
                 let tb = heap.tables.get(t);
-                if let Some(v) = tb.get(h, |k| heap.equals(k, key)) {
+                if let Some(v) = lookup(heap, tb, key, h) {
                     return v;
                 }
                 cur = tb.proto;
@@ -59,12 +86,12 @@ pub fn get(heap: &Heap, ds: Value, key: Value) -> Value {
             Value::Nil
         }
         Value::Struct(r) => {
-            let h = heap.hash(key);
+            let h = key_hash(heap, key);
             let mut cur = Some(r);
             let mut hops = 0;
             while let Some(t) = cur {
                 let tb = heap.structs.get(t);
-                if let Some(v) = tb.get(h, |k| heap.equals(k, key)) {
+                if let Some(v) = lookup(heap, tb, key, h) {
                     return v;
                 }
                 cur = tb.proto;
@@ -94,8 +121,13 @@ pub fn put(heap: &mut Heap, ds: Value, key: Value, val: Value) -> Result<(), Str
                     printer::describe_heap(heap, key)
                 ));
             }
-            let h = heap.hash(key);
-            let p = heap.tables.get(t).probe(h, |k| heap.equals(k, key));
+            let h = key_hash(heap, key);
+            let tb = heap.tables.get(t);
+            let p = if by_content(key) {
+                tb.probe(h, |k| heap.equals(k, key))
+            } else {
+                tb.probe(h, |k| k == key)
+            };
             heap.tables.get_mut(t).put_probed(p, key, h, val);
             Ok(())
         }
