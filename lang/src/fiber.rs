@@ -5,7 +5,8 @@
 //! VM switches fibers or returns to Rust it moves them back. So a suspended
 //! fiber is entirely described by this struct, and suspending costs no Rust
 //! stack. Each frame's registers are `stack[base .. base + nregs]`; the callee
-//! value sits at `stack[base - 1]`, which is also where its result goes.
+//! value sits at `stack[base - 1]`, which is also where its result goes. A
+//! frame's `top` is the largest `base + nregs` of it and the frames below it.
 
 use crate::value::{Ref, Signal, Value};
 
@@ -20,6 +21,9 @@ pub struct Frame {
     pub pc: u32,
     /// First register.
     pub base: u32,
+    /// End of the highest register window of this frame and every frame
+    /// below it, so the live stack top is O(1) to find (`live_top`).
+    pub top: u32,
 }
 
 /// Fiber status, as `fiber/status` reports it.

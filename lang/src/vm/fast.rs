@@ -148,6 +148,7 @@ pub fn run(
                     proto: pid,
                     pc: 0,
                     base: nb as u32,
+                    top: (top as u32).max(fr.top),
                 };
                 frames.push(fr);
                 proto = p;

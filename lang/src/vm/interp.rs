@@ -82,11 +82,17 @@ pub fn setup_frame(
     for v in stack[nb + argc..top].iter_mut() {
         *v = Value::Nil;
     }
+    let below = if replace {
+        frames.len().checked_sub(2).map(|i| frames[i])
+    } else {
+        frames.last().copied()
+    };
     let f = Frame {
         closure: c,
         proto: pid,
         pc: 0,
         base: nb as u32,
+        top: (top as u32).max(below.map_or(0, |b| b.top)),
     };
     if replace {
         *frames.last_mut().expect("frame") = f;

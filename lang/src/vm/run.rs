@@ -324,13 +324,10 @@ impl Isolate {
         }
     }
 
-    /// End of the highest register window of any frame of the running fiber.
+    /// End of the highest register window of any frame of the running
+    /// fiber (O(1): each frame carries the running maximum).
     pub(crate) fn live_top(&self) -> usize {
-        self.frames
-            .iter()
-            .map(|fr| fr.base as usize + self.protos[fr.proto as usize].nregs as usize)
-            .max()
-            .unwrap_or(0)
+        self.frames.last().map_or(0, |fr| fr.top as usize)
     }
 
     /// Collects now, with every root of the isolate.
