@@ -1,6 +1,6 @@
 //! spindle-lang micro-benchmarks: interpreter speed (fib, a counted loop),
 //! call overhead through closures, fiber switch cost (yield/resume ping
-//! pong), isolate boot (the `spindle -e nil` floor) and compile speed.
+//! pong, also under deep stacks), isolate boot (the `spindle -e nil` floor) and compile speed.
 //! Lua/LuaJIT/Python peers live in perf/ (whole-process wall time); these
 //! isolate the engine's own costs.
 
@@ -53,6 +53,18 @@ fn fibers(c: &mut Criterion) {
     );
     g.throughput(Throughput::Elements(10_000));
     g.bench_function("yield_resume_10k", |b| {
+        b.iter(|| iso.call(f, &[Value::Num(10_000.0)]).expect("run"))
+    });
+    // The same ping-pong with 200 frames under both fibers: a switch must
+    // not cost O(stack depth).
+    let (mut iso, f) = prepared(
+        "(defn deep [n f] (if (= n 0) (f) (+ 0 (deep (- n 1) f))))
+         (defn run [n]
+           (def gen (fiber/new (fn [] (deep 200 (fn [] (var i 0) (while true (yield i) (++ i)))))))
+           (deep 200 (fn [] (var last nil) (for i 0 n (set last (resume gen))) last))) run",
+    );
+    g.throughput(Throughput::Elements(10_000));
+    g.bench_function("yield_resume_deep_10k", |b| {
         b.iter(|| iso.call(f, &[Value::Num(10_000.0)]).expect("run"))
     });
     let (mut iso, f) = prepared("(defn run [n] (for i 0 n (try (error i) ([e] e)))) run");
