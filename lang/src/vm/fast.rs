@@ -64,7 +64,15 @@ pub fn run(
     loop {
         let op = code[pc];
         match op {
-            Op::Move(d, s) => reg!(d) = reg!(s),
+            Op::Move(d, s) => {
+                // Numbers are copied field by field: a 16-byte copy of a
+                // value just written by arithmetic (tag and payload stored
+                // separately) defeats store forwarding and stalls the loop.
+                reg!(d) = match reg!(s) {
+                    Value::Num(x) => Value::Num(x),
+                    v => v,
+                }
+            }
             Op::Int(d, n) => reg!(d) = Value::Num(n as f64),
             Op::Nil(d) => reg!(d) = Value::Nil,
             Op::Bool(d, b) => reg!(d) = Value::Bool(b),
