@@ -45,11 +45,11 @@ pub fn register_all(iso: &mut crate::isolate::Isolate) {
     fibers::register(&mut env);
     io::register(&mut env);
     meta::register(&mut env);
+    lib_register(&mut env);
     ev_task::register(&mut env);
     ev_chan::register(&mut env);
     net::register(&mut env);
     ev_futex::register(&mut env);
-    lib_register(&mut env);
 }
 
 /// The library modules of issue 6 (after the engine's, replacing some).

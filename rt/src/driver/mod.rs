@@ -139,11 +139,11 @@ impl Driver {
         }
     }
 
-    /// (submitted, completed, closes through the ring) op counts.
-    pub(crate) fn op_counts(&self) -> (u64, u64, u64) {
+    /// (submitted, completed) op counts.
+    pub(crate) fn op_counts(&self) -> (u64, u64) {
         match self {
-            Driver::Uring(u) => (u.submitted, u.completed, u.closes),
-            Driver::Epoll(_) => (0, 0, 0),
+            Driver::Uring(u) => (u.submitted, u.completed),
+            Driver::Epoll(_) => (0, 0),
         }
     }
 

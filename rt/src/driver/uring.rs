@@ -78,8 +78,6 @@ pub(crate) struct Uring {
     inflight: usize,
     pub(crate) submitted: u64,
     pub(crate) completed: u64,
-    /// Descriptors closed through the ring.
-    pub(crate) closes: u64,
     closing: bool,
 }
 
@@ -155,7 +153,6 @@ impl Uring {
             inflight: 0,
             submitted: 0,
             completed: 0,
-            closes: 0,
             closing: false,
         };
         u.arm_eventfd();
@@ -210,7 +207,6 @@ impl Uring {
             .flags(squeue::Flags::SKIP_SUCCESS)
             .user_data(UD_IGNORE);
         self.push(&e);
-        self.closes += 1;
         Ok(())
     }
 

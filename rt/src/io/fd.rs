@@ -23,6 +23,7 @@ use super::buf_ops::{ReadBuf, ReadHint, WriteBuf};
 use super::vec_ops::{ReadVec, WriteVec};
 use crate::driver::op::Op;
 use crate::sched::context;
+use crate::stats::bump;
 
 /// How reads and writes on an fd are issued.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -335,7 +336,12 @@ impl Drop for IoFd {
                     d.deregister(raw);
                     if ring_close {
                         match d.close(fd) {
-                            Ok(()) => return,
+                            Ok(()) => {
+                                // Counted here, not at the next reap: the
+                                // peer may see the close before then.
+                                bump(&w.remote.counters.ring_closes);
+                                return;
+                            }
                             Err(back) => fd = back,
                         }
                     }

@@ -228,12 +228,18 @@ impl Looper {
         self.wake_all(wakers)
     }
 
-    fn wake_all(&mut self, mut wakers: Vec<Waker>) -> usize {
-        let (sub, done, closes) = self.cx.driver.borrow().op_counts();
+    /// Copies the driver's op counters into the readable stats. Done after
+    /// every reap and before every park, so a sleeping worker's counts are
+    /// not stale.
+    fn publish_op_counts(&self) {
+        let (sub, done) = self.cx.driver.borrow().op_counts();
         let c = &self.cx.remote.counters;
         c.ops_submitted.store(sub, Ordering::Relaxed);
         c.ops_completed.store(done, Ordering::Relaxed);
-        c.ring_closes.store(closes, Ordering::Relaxed);
+    }
+
+    fn wake_all(&mut self, mut wakers: Vec<Waker>) -> usize {
+        self.publish_op_counts();
         let n = wakers.len();
         for w in wakers.drain(..) {
             w.wake();
@@ -274,6 +280,7 @@ impl Looper {
             .next_deadline()
             .map(|d| d.saturating_duration_since(Instant::now()));
         bump(&self.cx.remote.counters.parks);
+        self.publish_op_counts();
         let mut wakers = std::mem::take(&mut self.wakers);
         if !self.shared().is_shutdown() {
             self.cx.driver.borrow_mut().park(timeout, &mut wakers);
