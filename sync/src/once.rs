@@ -19,8 +19,9 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Instant;
 
-use crate::futex::global;
+use crate::futex::{global, WaitResult};
 use crate::loom::{AtomicU32, Ordering, UnsafeCell};
 use crate::task_wait::AsyncWait;
 
@@ -103,10 +104,30 @@ impl<T> Once<T> {
     /// As [`get_or_init`](Self::get_or_init), but an `Err` (or a panic)
     /// leaves the cell uninitialised for the next caller to retry.
     pub fn get_or_try_init<E>(&self, init: impl FnOnce() -> Result<T, E>) -> Result<&T, E> {
+        self.init_until(None, init)
+            .expect("a wait without deadline never times out")
+    }
+
+    /// As [`get_or_try_init`](Self::get_or_try_init), but waiting for
+    /// another caller's initialiser gives up at `deadline` (`None`). A
+    /// caller that wins the race runs `init` to the end, whatever the time.
+    pub fn get_or_try_init_deadline<E>(
+        &self,
+        deadline: Instant,
+        init: impl FnOnce() -> Result<T, E>,
+    ) -> Option<Result<&T, E>> {
+        self.init_until(Some(deadline), init)
+    }
+
+    fn init_until<E>(
+        &self,
+        deadline: Option<Instant>,
+        init: impl FnOnce() -> Result<T, E>,
+    ) -> Option<Result<&T, E>> {
         let mut init = Some(init);
         loop {
             if let Some(value) = self.get() {
-                return Ok(value);
+                return Some(Ok(value));
             }
             match self.state.compare_exchange(
                 INCOMPLETE,
@@ -116,16 +137,17 @@ impl<T> Once<T> {
             ) {
                 Ok(_) => {
                     let running = Running { once: self };
-                    let value = (init.take().expect("runs once"))()?;
-                    running.complete(value);
+                    match (init.take().expect("runs once"))() {
+                        Ok(value) => running.complete(value),
+                        Err(e) => return Some(Err(e)),
+                    }
                 }
                 Err(COMPLETE) => {}
                 Err(_) => {
-                    global().wait(
-                        self.key(),
-                        || self.state.load(Ordering::Relaxed) == RUNNING,
-                        None,
-                    );
+                    let busy = || self.state.load(Ordering::Relaxed) == RUNNING;
+                    if global().wait(self.key(), busy, deadline) == WaitResult::TimedOut {
+                        return None;
+                    }
                 }
             }
         }
@@ -256,5 +278,30 @@ mod tests {
         assert!(f.as_mut().poll(&mut cx).is_pending());
         drop(f);
         assert_eq!(*o.get_or_init(|| 4), 4);
+    }
+
+    #[test]
+    fn deadline_wait_gives_up_while_another_initialises() {
+        use std::sync::mpsc;
+        use std::time::Duration;
+        let o = Arc::new(Once::new());
+        let (started_tx, started) = mpsc::channel();
+        let (finish, finish_rx) = mpsc::channel::<()>();
+        let o2 = o.clone();
+        let runner = std::thread::spawn(move || {
+            *o2.get_or_init(|| {
+                started_tx.send(()).unwrap();
+                finish_rx.recv().unwrap();
+                5
+            })
+        });
+        started.recv().unwrap();
+        let soon = Instant::now() + Duration::from_millis(20);
+        let never = || -> Result<i32, ()> { unreachable!("the runner is initialising") };
+        assert_eq!(o.get_or_try_init_deadline(soon, never), None);
+        finish.send(()).unwrap();
+        assert_eq!(runner.join().unwrap(), 5);
+        let later = Instant::now() + Duration::from_millis(20);
+        assert_eq!(o.get_or_try_init_deadline(later, never), Some(Ok(&5)));
     }
 }
