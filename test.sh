@@ -34,7 +34,7 @@ if rustup +nightly component list --installed 2>/dev/null | grep -q '^miri' \
   miri_test() { CARGO_TARGET_DIR=target-miri cargo +nightly miri test "$@"; }
   miri_test -p spindle-sync --lib 2>&1 | tee -a "$log"
   miri_test -p spindle-rt --lib task 2>&1 | tee -a "$log"
-  miri_test -p spindle-lang --lib heap 2>&1 | tee -a "$log"
+  miri_test -p spindle-lang --lib -- heap:: gc:: 2>&1 | tee -a "$log"
 else
   echo "skipped Miri: could not install the nightly miri component"
 fi

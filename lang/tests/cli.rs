@@ -64,7 +64,24 @@ fn compile_and_parse_errors_name_file_line_column() {
         .output()
         .expect("run spindle");
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("parse error"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains(
+        "eval:1:14: parse error: unexpected end of source, expected ) to close the form opened at line 1, column 8"
+    ));
+    let dir = std::env::temp_dir().join(format!("spindle-cli-parse-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("bad.janet");
+    std::fs::write(&file, "(def x 1)\n(print [1 2)\n").unwrap();
+    let out = spindle().arg(&file).output().expect("run spindle");
+    assert_eq!(out.status.code(), Some(1));
+    let want = format!(
+        "{}:2:12: parse error: mismatched delimiter ), expected ]",
+        file.display()
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(&want),
+        "file:line:column of a parse error in a file"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]

@@ -9,7 +9,8 @@
 //! 3. Slow path: swap in CONTENDED (Acquire). If the old value was UNLOCKED,
 //!    the lock is ours (marked CONTENDED, which at worst costs one needless
 //!    wake). Otherwise wait on the key while the word is still CONTENDED
-//!    (the compare step, under the bucket lock); on any wake, repeat step 3.
+//!    (the compare step, under the bucket lock); on any wake, spin (looking
+//!    only) while the word is taken, then repeat step 3.
 //! 4. Unlock: swap in UNLOCKED (Release); if the old value was CONTENDED,
 //!    wake one waiter.
 //!
@@ -91,6 +92,11 @@ impl RawLock {
             if global().wait(self.key(), still, deadline) == WaitResult::TimedOut {
                 return false;
             }
+            // Woken: a barging thread may hold the lock briefly; wait for
+            // it to look free before marking CONTENDED again. Only look:
+            // a woken waiter must take the lock as CONTENDED, never LOCKED,
+            // or the waiters still queued behind it would get no wake.
+            spin_while(|| self.state.load(Ordering::Relaxed) != UNLOCKED);
         }
     }
 

@@ -118,6 +118,11 @@ fn signal(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
     Err(Flow::Signal(sig, args::opt(a, 1)))
 }
 
+fn debug(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
+    args::arity(iso, a, 0, Some(1))?;
+    Err(Flow::Signal(Signal::Debug, args::opt(a, 0)))
+}
+
 fn error(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
     args::arity(iso, a, 0, Some(1))?;
     Err(Flow::Error(args::opt(a, 0)))
@@ -291,7 +296,7 @@ fn stacktrace(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
         out.push_str(&format!("{}{}\n", prefix, iso.error_text(*e)));
     }
     out.push_str(&iso.stacktrace(f));
-    super::io::write_err(iso, out.as_bytes());
+    super::output::emit(iso, true, out.as_bytes())?;
     Ok(a[0])
 }
 
@@ -346,6 +351,12 @@ pub fn register(env: &mut Env) {
         yield_,
     );
     env.native("signal", "(signal what &opt x)\n\nRaises a signal.", signal);
+    env.native(
+        "debug",
+        "(debug &opt x)\n\nRaises a debug signal carrying x, for a parent fiber (mask :d) to \
+         catch; the fiber resumes with the value the parent passes to resume.",
+        debug,
+    );
     env.native(
         "error",
         "(error x)\n\nRaises an error with payload x.",
