@@ -47,6 +47,11 @@ impl UdpSocket {
         sys::local_addr(self.io.raw())?.socket_addr()
     }
 
+    /// The connected peer's address.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        sys::peer_addr(self.io.raw())?.socket_addr()
+    }
+
     /// Sends one datagram to `target`.
     pub async fn send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
         let (res, _) = Op::new(SendTo::new(
@@ -91,5 +96,13 @@ impl UdpSocket {
 impl AsRawFd for UdpSocket {
     fn as_raw_fd(&self) -> RawFd {
         self.io.raw()
+    }
+}
+
+impl std::fmt::Debug for UdpSocket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UdpSocket")
+            .field("fd", &self.io.raw())
+            .finish()
     }
 }
