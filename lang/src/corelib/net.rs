@@ -99,18 +99,24 @@ fn listen(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
     match net_addr::target(iso, a, 0, "net/listen")? {
         Target::Unix(path) if !datagram => net_unix::listen(iso, path),
         Target::Unix(_) => Err(iso.err("net/listen: :unix :datagram sockets are not supported")),
-        Target::Inet(addr) if datagram => net_udp::listen(iso, addr),
+        Target::Inet(addr) if datagram => net_udp::listen(iso, addr, reuse(a)),
         Target::Inet(_) => listen_stream(iso, a, "net/listen"),
     }
 }
 
-/// A TCP listener on the `host port` at `a[0]`, `a[1]`.
+/// SO_REUSEADDR and SO_REUSEPORT are on unless net/listen's `no-reuse`.
+fn reuse(a: &[Value]) -> bool {
+    !a.get(3).is_some_and(|v| v.truthy())
+}
+
+/// A TCP listener on the `host port` at `a[0]`, `a[1]` (`no-reuse` at 3).
 pub(super) fn listen_stream(iso: &mut Isolate, a: &[Value], who: &str) -> Result<Value, Flow> {
+    let reuse = reuse(a);
     let Target::Inet(addr) = net_addr::target(iso, a, 0, who)? else {
         return Err(iso.err(format!("{who}: expected a host, not :unix")));
     };
     let fut: OpFuture = Box::pin(async move {
-        let r = TcpListener::bind(addr).await;
+        let r = TcpListener::bind_with(addr, reuse, reuse).await;
         Box::new(move |iso: &mut Isolate| match r {
             Ok(l) => Resume::Value(stream::make(iso, Kind::Listener(Arc::new(l)))),
             Err(e) => io_err(iso, e),
@@ -146,6 +152,9 @@ fn connect(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
             return Err(iso.err("net/connect: :unix :datagram sockets are not supported"))
         }
         Target::Inet(addr) if datagram => return net_udp::connect(iso, addr, a),
+        Target::Inet(_) if a.get(3).is_some_and(|v| *v != Value::Nil) => {
+            return Err(iso.err("net/connect: bindhost is only supported for :datagram sockets"))
+        }
         Target::Inet(addr) => addr,
     };
     let fut: OpFuture = Box::pin(async move {
@@ -290,11 +299,11 @@ fn peername(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
 
 /// Registers the module and builds the stream method table.
 pub fn register(env: &mut Env) {
-    env.native("net/listen", "(net/listen host port &opt type no-reuse)\n\nA TCP listening stream on host:port (port 0 picks a free one). type :datagram returns a bound UDP socket instead. Host :unix listens on the Unix-domain socket at path port (a leading @ makes it abstract; the path must not exist).", listen);
+    env.native("net/listen", "(net/listen host port &opt type no-reuse)\n\nA TCP listening stream on host:port (port 0 picks a free one). SO_REUSEADDR and SO_REUSEPORT are set unless no-reuse is truthy. type :datagram returns a bound UDP socket instead. Host :unix listens on the Unix-domain socket at path port (a leading @ makes it abstract; the path must not exist).", listen);
     env.native("net/accept", "(net/accept listener &opt timeout)\n\nParks until a connection arrives; returns its stream.", accept);
     env.native(
         "net/connect",
-        "(net/connect host port &opt type bindhost bindport)\n\nParks until connected; returns the stream. type :datagram makes a UDP socket whose peer is host:port (bound to bindhost:bindport, an ephemeral port by default). Host :unix connects to the Unix-domain socket at path port.",
+        "(net/connect host port &opt type bindhost bindport)\n\nParks until connected; returns the stream. type :datagram makes a UDP socket whose peer is host:port (bound to bindhost:bindport, an ephemeral port by default; bindhost is only supported for :datagram). Host :unix connects to the Unix-domain socket at path port.",
         connect,
     );
     env.native("net/read", "(net/read stream n &opt buf timeout)\n\nAppends at most n bytes from one read to buf (n may be :all). Returns buf, or nil at EOF.", read);

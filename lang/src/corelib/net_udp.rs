@@ -26,10 +26,11 @@ fn udp_value(iso: &mut Isolate, s: UdpSocket) -> Value {
     stream::make(iso, Kind::Udp(Arc::new(UdpSock::new(s))))
 }
 
-/// Binds a UDP socket at `addr` (`host:port`).
-pub fn listen(iso: &mut Isolate, addr: String) -> Result<Value, Flow> {
+/// Binds a UDP socket at `addr` (`host:port`), with SO_REUSEADDR and
+/// SO_REUSEPORT when `reuse`.
+pub fn listen(iso: &mut Isolate, addr: String, reuse: bool) -> Result<Value, Flow> {
     let fut: OpFuture = Box::pin(async move {
-        let r = UdpSocket::bind(addr).await;
+        let r = UdpSocket::bind_with(addr, reuse).await;
         Box::new(move |iso: &mut Isolate| match r {
             Ok(s) => Resume::Value(udp_value(iso, s)),
             Err(e) => io_err(iso, e),
@@ -143,6 +144,7 @@ fn socket(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
     listen(
         iso,
         SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)).to_string(),
+        false,
     )
 }
 

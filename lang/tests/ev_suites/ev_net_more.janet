@@ -81,7 +81,23 @@
 (check (= "from socket" (receiver ub)))
 (check-error (net/socket :stream) "net/socket: only :datagram sockets are supported; use net/connect for a stream")
 (check (nil? (net/setsockopt us :so-broadcast true)))
+(check (nil? (net/setsockopt us :ip-multicast-ttl 2)))
+(check-error (net/setsockopt us :ip-add-membership "nope") "net/setsockopt: option :ip-add-membership: bad IPv4 address \"nope\"")
 (each s [ua ub uc us] (net/close s))
+
+# SO_REUSEADDR/SO_REUSEPORT by default: a second socket may share the port,
+# unless it asks for no-reuse
+(def l1 (net/listen "127.0.0.1" 0))
+(def shared-port (in (net/localname l1) 1))
+(def l2 (net/listen "127.0.0.1" shared-port))
+(check (= shared-port (in (net/localname l2) 1)))
+(check-error (net/listen "127.0.0.1" shared-port :stream true))
+(def d1 (net/listen "127.0.0.1" 0 :datagram))
+(def d2 (net/listen "127.0.0.1" (in (net/localname d1) 1) :datagram))
+(check-error (net/listen "127.0.0.1" (in (net/localname d1) 1) :datagram true))
+(each s [l1 l2 d1 d2] (net/close s))
+(check-error (net/connect "127.0.0.1" shared-port :stream "127.0.0.1" 0) "net/connect: bindhost is only supported for :datagram sockets")
+(check-error (net/listen "127.0.0.1" 0 :raw) "net/listen: type must be :stream or :datagram")
 (check-error (net/send-to ua ub-addr "x") "stream closed")
 
 # ---- Unix-domain sockets: an echo server over a socket in a temp dir
