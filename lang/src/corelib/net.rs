@@ -178,7 +178,7 @@ pub(super) fn append(iso: &mut Isolate, buf: Value, data: &[u8]) -> Value {
     }
 }
 
-pub(super) fn buf_arg(iso: &mut Isolate, a: &[Value], i: usize) -> Result<Value, Flow> {
+fn buf_arg(iso: &mut Isolate, a: &[Value], i: usize) -> Result<Value, Flow> {
     match a.get(i) {
         None | Some(Value::Nil) => Ok(Value::Nil),
         Some(v @ Value::Buffer(_)) => Ok(*v),

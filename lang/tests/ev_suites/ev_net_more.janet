@@ -85,6 +85,22 @@
 (check-error (net/setsockopt us :ip-add-membership "nope") "net/setsockopt: option :ip-add-membership: bad IPv4 address \"nope\"")
 (each s [ua ub uc us] (net/close s))
 
+# IPv4 multicast on the loopback host, where the kernel has a route for it
+(def mc (net/listen "0.0.0.0" 0 :datagram))
+(def joined (protect (net/setsockopt mc :ip-add-membership "239.255.42.1")))
+(check (or (in joined 0) (string/has-prefix? "net/setsockopt: setsockopt(IP_ADD_MEMBERSHIP)" (in joined 1))))
+(when (in joined 0)
+  (def mc-sender (net/socket :datagram))
+  (net/send-to mc-sender (net/address "239.255.42.1" (in (net/localname mc) 1)) "to the group")
+  (def mc-buf @"")
+  (net/recv-from mc 100 mc-buf 2)
+  (check (= "to the group" (string mc-buf)) "a member receives the group's datagram")
+  (check (nil? (net/setsockopt mc :ip-drop-membership "239.255.42.1")))
+  (net/close mc-sender))
+(check-error (net/setsockopt mc :ipv6-join-group "ff02::1234") "net/setsockopt: setsockopt(IPV6_ADD_MEMBERSHIP): Protocol not available (os error 92)")
+(net/close mc)
+(check-error (net/server "127.0.0.1" 0 (fn [c] c) :datagram) "net/server: a handler cannot serve a :datagram socket")
+
 # SO_REUSEADDR/SO_REUSEPORT by default: a second socket may share the port,
 # unless it asks for no-reuse
 (def l1 (net/listen "127.0.0.1" 0))
