@@ -221,6 +221,19 @@
 (check-error (tcp/accept tl :nodelay) "tcp/accept: options come in pairs (:name value)")
 (check-error (tcp/connect :unix "/tmp/x") "tcp/connect: use net/connect for :unix sockets")
 (each s [tc ts tl] (:close s))
+# tcp/connect :timeout: once the listener's accept queue (1024) is full the
+# kernel drops new SYNs, so the next connect hangs until the timeout fires
+(def full (tcp/listen "127.0.0.1" 0))
+(def full-port (in (net/localname full) 1))
+(def queued @[])
+(var connect-result nil)
+(for i 0 1100
+  (def r (protect (tcp/connect "127.0.0.1" full-port :timeout 0.1)))
+  (if (in r 0) (array/push queued (in r 1)) (do (set connect-result (in r 1)) (break))))
+(check (= "timeout" connect-result) "tcp/connect raises \"timeout\"")
+(check (<= 1024 (length queued)))
+(each c queued (:close c))
+(:close full)
 
 # ---- chat server: each line a client sends goes to every other client
 (def members @{})
