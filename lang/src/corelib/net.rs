@@ -300,7 +300,7 @@ fn peername(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
 /// Registers the module and builds the stream method table.
 pub fn register(env: &mut Env) {
     env.native("net/listen", "(net/listen host port &opt type no-reuse)\n\nA TCP listening stream on host:port (port 0 picks a free one). SO_REUSEADDR and SO_REUSEPORT are set unless no-reuse is truthy. type :datagram returns a bound UDP socket instead. Host :unix listens on the Unix-domain socket at path port (a leading @ makes it abstract; the path must not exist).", listen);
-    env.native("net/accept", "(net/accept listener &opt timeout)\n\nParks until a connection arrives; returns its stream.", accept);
+    env.native("net/accept", "(net/accept listener &opt timeout)\n\nParks until a connection arrives on a TCP or Unix-domain listener; returns its stream. Raises \"timeout\" when timeout seconds pass first.", accept);
     env.native(
         "net/connect",
         "(net/connect host port &opt type bindhost bindport)\n\nParks until connected; returns the stream. type :datagram makes a UDP socket whose peer is host:port (bound to bindhost:bindport, an ephemeral port by default; bindhost is only supported for :datagram). Host :unix connects to the Unix-domain socket at path port.",
