@@ -27,6 +27,11 @@ mod math;
 mod meta;
 pub mod modules;
 mod net;
+mod net_addr;
+mod net_opts;
+mod net_tcp;
+mod net_udp;
+mod net_unix;
 mod numbers;
 mod os;
 mod output;
@@ -48,6 +53,11 @@ pub fn register_all(iso: &mut crate::isolate::Isolate) {
     lib_register(&mut env);
     ev_task::register(&mut env);
     ev_chan::register(&mut env);
+    // Before `net`, whose stream method table refers to these natives.
+    net_addr::register(&mut env);
+    net_udp::register(&mut env);
+    net_opts::register(&mut env);
+    net_tcp::register(&mut env);
     net::register(&mut env);
     ev_futex::register(&mut env);
 }

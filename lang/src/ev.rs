@@ -29,6 +29,7 @@ pub mod chan;
 pub mod driver;
 pub mod ops;
 pub mod sched;
+pub mod sock;
 pub mod stream;
 
 pub use driver::{EvRun, Finished};

@@ -5,7 +5,10 @@ mod drivers;
 
 use std::time::Duration;
 
-use spindle_rt::net::{lookup_host, TcpListener, TcpStream, UdpSocket, UnixListener, UnixStream};
+use spindle_rt::net::{
+    lookup_host, set_option, SocketOption, TcpListener, TcpStream, UdpSocket, UnixListener,
+    UnixStream,
+};
 use spindle_rt::{spawn, Runtime};
 
 per_driver!(echo_200_clients, 2, |rt: Runtime| {
@@ -130,6 +133,57 @@ per_driver!(unix_stream_echo, 2, |rt: Runtime| {
         let mut b4 = [0u8; 4];
         y.read_exact(&mut b4).await.unwrap();
         assert_eq!(&b4, b"pair");
+    });
+});
+
+per_driver!(
+    unix_paths_abstract_names_and_half_close,
+    2,
+    |rt: Runtime| {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("named");
+        let abstract_name = format!("\0spindle-rt-test-{}", std::process::id());
+        rt.block_on(async move {
+            let l = UnixListener::bind(&path).unwrap();
+            let want = path.as_os_str().as_encoded_bytes().to_vec();
+            assert_eq!(l.local_path().unwrap(), want);
+            let c = UnixStream::connect(&path).await.unwrap();
+            let s = l.accept().await.unwrap();
+            assert_eq!(c.peer_path().unwrap(), want);
+            assert_eq!(c.local_path().unwrap(), b"", "a connecting end is unnamed");
+            // Half-close: EOF one way, the other way still carries data.
+            c.shutdown(std::net::Shutdown::Write).await.unwrap();
+            let mut buf = [0u8; 4];
+            assert_eq!(s.read(&mut buf).await.unwrap(), 0);
+            s.write_all(b"back").await.unwrap();
+            c.read_exact(&mut buf).await.unwrap();
+            assert_eq!(&buf, b"back");
+            // An abstract name is exactly its bytes (no trailing NUL).
+            let a = UnixListener::bind(&abstract_name).unwrap();
+            assert_eq!(a.local_path().unwrap(), abstract_name.as_bytes());
+            let ac = UnixStream::connect(&abstract_name).await.unwrap();
+            let _as = a.accept().await.unwrap();
+            assert_eq!(ac.peer_path().unwrap(), abstract_name.as_bytes());
+        });
+    }
+);
+
+per_driver!(socket_options_set, 1, |rt: Runtime| {
+    rt.block_on(async {
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let c = TcpStream::connect(l.local_addr().unwrap()).await.unwrap();
+        set_option(&c, SocketOption::NoDelay(true)).unwrap();
+        assert!(c.nodelay().unwrap());
+        set_option(&c, SocketOption::NoDelay(false)).unwrap();
+        assert!(!c.nodelay().unwrap());
+        set_option(&c, SocketOption::KeepAlive(true)).unwrap();
+        set_option(&c, SocketOption::SendBuffer(65536)).unwrap();
+        let u = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        set_option(&u, SocketOption::Broadcast(true)).unwrap();
+        let e = set_option(&c, SocketOption::Broadcast(true));
+        assert!(e.is_ok() || e.unwrap_err().to_string().contains("SO_BROADCAST"));
+        let e = set_option(&u, SocketOption::NoDelay(true)).unwrap_err();
+        assert!(e.to_string().contains("TCP_NODELAY"), "{e}");
     });
 });
 

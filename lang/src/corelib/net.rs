@@ -3,6 +3,8 @@
 //! `net/connect`, `net/read`, `net/chunk`, `net/write`, `net/close`,
 //! `net/localname`, `net/peername`, and `ev/read`, `ev/chunk`, `ev/write`,
 //! `ev/close`. `net/server` and `net/accept-loop` are in the prelude.
+//! `:unix` hosts and `:datagram` sockets are handed to `net_unix` and
+//! `net_udp`; reads and writes work on any connected socket (`ev::sock::Conn`).
 //!
 //! Invariant: every wait is an op (`ev::ops`): a `'static` future owning an
 //! `Arc` of the socket and its buffer, registered for the parked task; its
@@ -10,8 +12,11 @@
 
 use super::args;
 use super::ev_task::{await_flow, park, seconds};
+use super::net_addr::{self, is_keyword, Target};
 use super::registry::Env;
+use super::{net_udp, net_unix};
 use crate::ev::ops::{Done, OpFuture};
+use crate::ev::sock::Conn;
 use crate::ev::stream::{self, Kind, StreamWait};
 use crate::ev::Resume;
 use crate::isolate::{Flow, Isolate};
@@ -22,13 +27,13 @@ use std::io;
 use std::sync::Arc;
 use std::time::Instant;
 
-fn io_err(iso: &mut Isolate, e: io::Error) -> Resume {
+pub(super) fn io_err(iso: &mut Isolate, e: io::Error) -> Resume {
     Resume::Error(iso.str(&e.to_string()))
 }
 
 /// Parks the current task on `fut` (optionally noted on a stream, with a
 /// timeout raising "timeout").
-fn start(
+pub(super) fn start(
     iso: &mut Isolate,
     on: Option<(Value, bool)>,
     timeout: Option<std::time::Duration>,
@@ -47,7 +52,7 @@ fn start(
     Err(await_flow())
 }
 
-fn opt_timeout(
+pub(super) fn opt_timeout(
     iso: &mut Isolate,
     a: &[Value],
     i: usize,
@@ -58,7 +63,7 @@ fn opt_timeout(
     }
 }
 
-fn kind_of(iso: &mut Isolate, v: Value) -> Result<Kind, Flow> {
+pub(super) fn kind_of(iso: &mut Isolate, v: Value) -> Result<Kind, Flow> {
     match stream::get_mut(iso, v) {
         Some(s) => match &s.kind {
             Some(k) => Ok(k.clone()),
@@ -68,31 +73,50 @@ fn kind_of(iso: &mut Isolate, v: Value) -> Result<Kind, Flow> {
     }
 }
 
-fn tcp_of(iso: &mut Isolate, v: Value) -> Result<Arc<TcpStream>, Flow> {
-    match kind_of(iso, v)? {
-        Kind::Tcp(s) => Ok(s),
-        Kind::Listener(_) => Err(iso.err("expected a connected stream, got a listener")),
+fn conn_of(iso: &mut Isolate, v: Value) -> Result<Conn, Flow> {
+    let kind = kind_of(iso, v)?;
+    Conn::of(&kind).ok_or_else(|| iso.err("expected a connected stream, got a listener"))
+}
+
+/// `:datagram` (true), `:stream` or nil (false) at `a[i]`.
+pub(super) fn is_datagram(
+    iso: &mut Isolate,
+    a: &[Value],
+    i: usize,
+    who: &str,
+) -> Result<bool, Flow> {
+    match a.get(i) {
+        None | Some(Value::Nil) => Ok(false),
+        Some(v) if is_keyword(iso, *v, "stream") => Ok(false),
+        Some(v) if is_keyword(iso, *v, "datagram") => Ok(true),
+        Some(_) => Err(iso.err(format!("{who}: type must be :stream or :datagram"))),
     }
 }
 
-fn addr_of(iso: &mut Isolate, a: &[Value]) -> Result<String, Flow> {
-    let host = args::bytes(iso, a, 0)?;
-    let port = match a.get(1) {
-        Some(Value::Num(n)) => format!("{}", *n as i64),
-        Some(v) => match iso.heap.bytes(*v) {
-            Some(b) => String::from_utf8_lossy(b).into_owned(),
-            None => return Err(iso.err("bad slot #1, expected port")),
-        },
-        None => return Err(iso.err("expected a port")),
-    };
-    Ok(format!("{}:{}", String::from_utf8_lossy(&host), port))
+fn listen(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
+    args::arity(iso, a, 2, Some(4))?;
+    let datagram = is_datagram(iso, a, 2, "net/listen")?;
+    match net_addr::target(iso, a, 0, "net/listen")? {
+        Target::Unix(path) if !datagram => net_unix::listen(iso, path),
+        Target::Unix(_) => Err(iso.err("net/listen: :unix :datagram sockets are not supported")),
+        Target::Inet(addr) if datagram => net_udp::listen(iso, addr, reuse(a)),
+        Target::Inet(_) => listen_stream(iso, a, "net/listen"),
+    }
 }
 
-fn listen(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
-    args::arity(iso, a, 2, Some(3))?;
-    let addr = addr_of(iso, a)?;
+/// SO_REUSEADDR and SO_REUSEPORT are on unless net/listen's `no-reuse`.
+fn reuse(a: &[Value]) -> bool {
+    !a.get(3).is_some_and(|v| v.truthy())
+}
+
+/// A TCP listener on the `host port` at `a[0]`, `a[1]` (`no-reuse` at 3).
+pub(super) fn listen_stream(iso: &mut Isolate, a: &[Value], who: &str) -> Result<Value, Flow> {
+    let reuse = reuse(a);
+    let Target::Inet(addr) = net_addr::target(iso, a, 0, who)? else {
+        return Err(iso.err(format!("{who}: expected a host, not :unix")));
+    };
     let fut: OpFuture = Box::pin(async move {
-        let r = TcpListener::bind(addr).await;
+        let r = TcpListener::bind_with(addr, reuse, reuse).await;
         Box::new(move |iso: &mut Isolate| match r {
             Ok(l) => Resume::Value(stream::make(iso, Kind::Listener(Arc::new(l)))),
             Err(e) => io_err(iso, e),
@@ -103,10 +127,12 @@ fn listen(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
 
 fn accept(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
     args::arity(iso, a, 1, Some(2))?;
-    let Kind::Listener(l) = kind_of(iso, a[0])? else {
-        return Err(iso.err("expected a listener"));
-    };
     let timeout = opt_timeout(iso, a, 1)?;
+    let l = match kind_of(iso, a[0])? {
+        Kind::Listener(l) => l,
+        Kind::UnixListener(l) => return net_unix::accept(iso, a[0], l, timeout),
+        _ => return Err(iso.err("net/accept: expected a listener")),
+    };
     let fut: OpFuture = Box::pin(async move {
         let r = l.accept().await;
         Box::new(move |iso: &mut Isolate| match r {
@@ -118,8 +144,19 @@ fn accept(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
 }
 
 fn connect(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
-    args::arity(iso, a, 2, Some(4))?;
-    let addr = addr_of(iso, a)?;
+    args::arity(iso, a, 2, Some(5))?;
+    let datagram = is_datagram(iso, a, 2, "net/connect")?;
+    let addr = match net_addr::target(iso, a, 0, "net/connect")? {
+        Target::Unix(path) if !datagram => return net_unix::connect(iso, path),
+        Target::Unix(_) => {
+            return Err(iso.err("net/connect: :unix :datagram sockets are not supported"))
+        }
+        Target::Inet(addr) if datagram => return net_udp::connect(iso, addr, a),
+        Target::Inet(_) if a.get(3).is_some_and(|v| *v != Value::Nil) => {
+            return Err(iso.err("net/connect: bindhost is only supported for :datagram sockets"))
+        }
+        Target::Inet(addr) => addr,
+    };
     let fut: OpFuture = Box::pin(async move {
         let r = TcpStream::connect(addr).await;
         Box::new(move |iso: &mut Isolate| match r {
@@ -131,7 +168,7 @@ fn connect(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
 }
 
 /// Appends `data` to `buf` (a buffer value, or a new one when nil).
-fn append(iso: &mut Isolate, buf: Value, data: &[u8]) -> Value {
+pub(super) fn append(iso: &mut Isolate, buf: Value, data: &[u8]) -> Value {
     match buf {
         Value::Buffer(r) => {
             iso.heap.buffers.get_mut(r).extend_from_slice(data);
@@ -153,7 +190,7 @@ fn buf_arg(iso: &mut Isolate, a: &[Value], i: usize) -> Result<Value, Flow> {
 /// `exact` keeps reading until `n` bytes or EOF (`ev/chunk`).
 fn read_op(iso: &mut Isolate, a: &[Value], exact: bool) -> Result<Value, Flow> {
     args::arity(iso, a, 2, Some(4))?;
-    let s = tcp_of(iso, a[0])?;
+    let s = conn_of(iso, a[0])?;
     let all = matches!(a[1], Value::Keyword(_)) && iso.heap.bytes(a[1]) == Some(b"all");
     let n = if all {
         0
@@ -165,6 +202,7 @@ fn read_op(iso: &mut Isolate, a: &[Value], exact: bool) -> Result<Value, Flow> {
     let fut: OpFuture = Box::pin(async move {
         let mut data = Vec::new();
         let mut err = None;
+        let _turn = s.read_turn().await;
         if all {
             if let Err(e) = s.read_to_end(&mut data).await {
                 err = Some(e);
@@ -214,8 +252,10 @@ fn chunk(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
 fn write(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
     args::arity(iso, a, 2, Some(3))?;
     let s = match kind_of(iso, a[0]) {
-        Ok(Kind::Tcp(s)) => s,
-        Ok(Kind::Listener(_)) => return Err(iso.err("cannot write to a listener")),
+        Ok(k) => match Conn::of(&k) {
+            Some(c) => c,
+            None => return Err(iso.err("cannot write to a listener")),
+        },
         Err(_) => return Err(iso.err("stream closed")),
     };
     let data = args::bytes(iso, a, 1)?;
@@ -241,18 +281,11 @@ fn close(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
 
 fn name_of(iso: &mut Isolate, a: &[Value], peer: bool) -> Result<Value, Flow> {
     args::arity(iso, a, 1, Some(1))?;
-    let addr = match kind_of(iso, a[0])? {
-        Kind::Tcp(s) if peer => s.peer_addr(),
-        Kind::Tcp(s) => s.local_addr(),
-        Kind::Listener(l) if !peer => l.local_addr(),
-        Kind::Listener(_) => return Err(iso.err("a listener has no peer")),
-    };
-    match addr {
-        Ok(sa) => {
-            let host = iso.str(&sa.ip().to_string());
-            Ok(iso.heap.tuple(vec![host, Value::Num(sa.port() as f64)]))
-        }
-        Err(e) => Err(iso.err(e.to_string())),
+    let kind = kind_of(iso, a[0])?;
+    match net_addr::stream_name(&kind, peer) {
+        Ok(Ok(addr)) => Ok(net_addr::unpack(iso, &addr)),
+        Ok(Err(e)) => Err(iso.err(e.to_string())),
+        Err(msg) => Err(iso.err(msg)),
     }
 }
 
@@ -266,11 +299,11 @@ fn peername(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
 
 /// Registers the module and builds the stream method table.
 pub fn register(env: &mut Env) {
-    env.native("net/listen", "(net/listen host port &opt type)\n\nA TCP listening stream on host:port (port 0 picks a free one).", listen);
-    env.native("net/accept", "(net/accept listener &opt timeout)\n\nParks until a connection arrives; returns its stream.", accept);
+    env.native("net/listen", "(net/listen host port &opt type no-reuse)\n\nA TCP listening stream on host:port (port 0 picks a free one). SO_REUSEADDR and SO_REUSEPORT are set unless no-reuse is truthy. type :datagram returns a bound UDP socket instead. Host :unix listens on the Unix-domain socket at path port (a leading @ makes it abstract; the path must not exist).", listen);
+    env.native("net/accept", "(net/accept listener &opt timeout)\n\nParks until a connection arrives on a TCP or Unix-domain listener; returns its stream. Raises \"timeout\" when timeout seconds pass first.", accept);
     env.native(
         "net/connect",
-        "(net/connect host port)\n\nParks until connected; returns the stream.",
+        "(net/connect host port &opt type bindhost bindport)\n\nParks until connected; returns the stream. type :datagram makes a UDP socket whose peer is host:port (bound to bindhost:bindport, an ephemeral port by default; bindhost is only supported for :datagram). Host :unix connects to the Unix-domain socket at path port.",
         connect,
     );
     env.native("net/read", "(net/read stream n &opt buf timeout)\n\nAppends at most n bytes from one read to buf (n may be :all). Returns buf, or nil at EOF.", read);
@@ -283,12 +316,12 @@ pub fn register(env: &mut Env) {
     env.native("net/close", "(net/close stream)\n\nCloses the stream (idempotent). Parked reads get nil, writes raise \"stream closed\".", close);
     env.native(
         "net/localname",
-        "(net/localname stream)\n\n[host port] of the local end.",
+        "(net/localname stream)\n\n[host port] of the local end, or [path] for a Unix-domain socket (\"\" when unnamed).",
         localname,
     );
     env.native(
         "net/peername",
-        "(net/peername stream)\n\n[host port] of the remote end.",
+        "(net/peername stream)\n\n[host port] of the remote end, or [path] for a Unix-domain socket.",
         peername,
     );
     env.native(
@@ -315,6 +348,11 @@ pub fn register(env: &mut Env) {
         ("accept", "net/accept"),
         ("localname", "net/localname"),
         ("peername", "net/peername"),
+        ("send-to", "net/send-to"),
+        ("recv-from", "net/recv-from"),
+        ("shutdown", "net/shutdown"),
+        ("setsockopt", "net/setsockopt"),
+        ("flush", "net/flush"),
     ];
     let mut t = TableObj::default();
     for (k, name) in methods {
@@ -325,4 +363,14 @@ pub fn register(env: &mut Env) {
         t.put(key, h, v, |x| x == key);
     }
     env.iso.ev.stream_methods = env.iso.heap.table(t);
+    env.native(
+        "net/-stream-methods",
+        "(net/-stream-methods)\n\nThe stream method table (the prelude adds its methods).",
+        stream_methods,
+    );
+}
+
+fn stream_methods(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
+    args::arity(iso, a, 0, Some(0))?;
+    Ok(iso.ev.stream_methods)
 }

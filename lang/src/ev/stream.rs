@@ -13,16 +13,22 @@ use crate::isolate::Isolate;
 use crate::objects::AbstractType;
 use crate::value::{Ref, Value};
 use spindle_rt::net::{TcpListener, TcpStream};
+use spindle_rt::net::{UnixListener, UnixStream};
 use std::any::Any;
 use std::sync::Arc;
 
 use super::sched::Resume;
+use super::sock::UdpSock;
 
 /// What the stream wraps.
 #[derive(Debug, Clone)]
 pub enum Kind {
     Tcp(Arc<TcpStream>),
     Listener(Arc<TcpListener>),
+    // UDP and Unix-domain sockets (`ev::sock`).
+    Udp(Arc<UdpSock>),
+    Unix(Arc<UnixStream>),
+    UnixListener(Arc<UnixListener>),
 }
 
 /// A wait on this stream: its task, seq, and whether it is a write.

@@ -208,11 +208,15 @@
     (ev/call handler (in c 1))))
 
 (defn net/server
-  "(net/server host port &opt handler type)\n\nListens on host:port; with a handler, serves every connection in its own task (net/accept-loop in a new task). Returns the listener."
-  [host port &opt handler type]
-  (def s (net/listen host port type))
+  "(net/server &opt host port handler type no-reuse)\n\nListens on host:port (net/listen); with a handler, serves every connection in its own task (net/accept-loop in a new task). Returns the listener. A handler is not allowed with :datagram."
+  [&opt host port handler type no-reuse]
+  (when (and handler (= type :datagram))
+    (error "net/server: a handler cannot serve a :datagram socket"))
+  (def s (net/listen host port type no-reuse))
   (when handler (ev/call net/accept-loop s handler))
   s)
+
+(put (net/-stream-methods) :accept-loop net/accept-loop)
 
 (defn ev/acquire-lock
   "(ev/acquire-lock l &opt timeout)\n\nParks until this task holds l; returns true, or false if a wait times out. Re-acquiring raises \"deadlock: lock already held by this task\"."

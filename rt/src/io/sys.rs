@@ -99,8 +99,36 @@ impl RawAddr {
         for (d, s) in sun.sun_path.iter_mut().zip(bytes) {
             *d = *s as libc::c_char;
         }
-        raw.len = (size_of::<libc::sa_family_t>() + bytes.len() + 1) as libc::socklen_t;
+        // An abstract name (leading NUL) is exactly its bytes; a path also
+        // counts its terminating NUL.
+        let nul = usize::from(bytes.first() != Some(&0));
+        raw.len = (size_of::<libc::sa_family_t>() + bytes.len() + nul) as libc::socklen_t;
         Ok(raw)
+    }
+
+    /// The path of a Unix-domain address: empty for an unnamed socket, a
+    /// leading NUL for an abstract one.
+    pub(crate) fn unix_path(&self) -> io::Result<Vec<u8>> {
+        if self.storage.ss_family as libc::c_int != libc::AF_UNIX {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "not a unix socket address",
+            ));
+        }
+        // SAFETY: the family says the storage holds a sockaddr_un.
+        let sun = unsafe {
+            &*(&self.storage as *const libc::sockaddr_storage).cast::<libc::sockaddr_un>()
+        };
+        let n = (self.len as usize)
+            .saturating_sub(size_of::<libc::sa_family_t>())
+            .min(sun.sun_path.len());
+        let mut path: Vec<u8> = sun.sun_path[..n].iter().map(|c| *c as u8).collect();
+        if path.first() != Some(&0) {
+            if let Some(end) = path.iter().position(|b| *b == 0) {
+                path.truncate(end);
+            }
+        }
+        Ok(path)
     }
 
     pub(crate) fn as_ptr(&self) -> *const libc::sockaddr {

@@ -37,10 +37,20 @@ pub struct TcpListener {
 impl TcpListener {
     /// Binds to the first address that works (SO_REUSEADDR, backlog 1024).
     pub async fn bind(addr: impl ToSocketAddrs + Send + 'static) -> io::Result<TcpListener> {
+        Self::bind_with(addr, true, false).await
+    }
+
+    /// As `bind`, choosing SO_REUSEADDR and SO_REUSEPORT (set before the
+    /// bind, so several listeners can share a port).
+    pub async fn bind_with(
+        addr: impl ToSocketAddrs + Send + 'static,
+        reuse_addr: bool,
+        reuse_port: bool,
+    ) -> io::Result<TcpListener> {
         let addrs = resolve(addr).await?;
         let mut last = io::Error::new(io::ErrorKind::InvalidInput, "bind: no addresses to bind");
         for a in addrs {
-            match Self::bind_one(&a) {
+            match Self::bind_one(&a, reuse_addr, reuse_port) {
                 Ok(l) => return Ok(l),
                 Err(e) => last = e,
             }
@@ -48,15 +58,26 @@ impl TcpListener {
         Err(last)
     }
 
-    fn bind_one(addr: &SocketAddr) -> io::Result<TcpListener> {
+    fn bind_one(addr: &SocketAddr, reuse_addr: bool, reuse_port: bool) -> io::Result<TcpListener> {
         let fd = new_socket(addr, libc::SOCK_STREAM)?;
-        sys::set_opt(
-            fd.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_REUSEADDR,
-            1,
-            "setsockopt(SO_REUSEADDR)",
-        )?;
+        if reuse_addr {
+            sys::set_opt(
+                fd.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_REUSEADDR,
+                1,
+                "setsockopt(SO_REUSEADDR)",
+            )?;
+        }
+        if reuse_port {
+            sys::set_opt(
+                fd.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_REUSEPORT,
+                1,
+                "setsockopt(SO_REUSEPORT)",
+            )?;
+        }
         sys::bind(fd.as_raw_fd(), &RawAddr::from_inet(addr))?;
         sys::listen(fd.as_raw_fd(), 1024)?;
         Ok(TcpListener {

@@ -22,6 +22,15 @@ pub struct UdpSocket {
 impl UdpSocket {
     /// Binds to the first address that works.
     pub async fn bind(addr: impl ToSocketAddrs + Send + 'static) -> io::Result<UdpSocket> {
+        Self::bind_with(addr, false).await
+    }
+
+    /// As `bind`; with `reuse`, SO_REUSEADDR and SO_REUSEPORT are set
+    /// before binding, so several sockets can share the port.
+    pub async fn bind_with(
+        addr: impl ToSocketAddrs + Send + 'static,
+        reuse: bool,
+    ) -> io::Result<UdpSocket> {
         let mut last = io::Error::new(io::ErrorKind::InvalidInput, "bind: no addresses to bind");
         for a in resolve(addr).await? {
             let domain = if a.is_ipv4() {
@@ -30,6 +39,14 @@ impl UdpSocket {
                 libc::AF_INET6
             };
             let fd = sys::socket(domain, libc::SOCK_DGRAM, on_epoll())?;
+            if reuse {
+                for (name, what) in [
+                    (libc::SO_REUSEADDR, "setsockopt(SO_REUSEADDR)"),
+                    (libc::SO_REUSEPORT, "setsockopt(SO_REUSEPORT)"),
+                ] {
+                    sys::set_opt(fd.as_raw_fd(), libc::SOL_SOCKET, name, 1, what)?;
+                }
+            }
             match sys::bind(fd.as_raw_fd(), &RawAddr::from_inet(&a)) {
                 Ok(()) => {
                     return Ok(UdpSocket {
@@ -45,6 +62,11 @@ impl UdpSocket {
     /// The bound address.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         sys::local_addr(self.io.raw())?.socket_addr()
+    }
+
+    /// The connected peer's address.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        sys::peer_addr(self.io.raw())?.socket_addr()
     }
 
     /// Sends one datagram to `target`.
@@ -91,5 +113,13 @@ impl UdpSocket {
 impl AsRawFd for UdpSocket {
     fn as_raw_fd(&self) -> RawFd {
         self.io.raw()
+    }
+}
+
+impl std::fmt::Debug for UdpSocket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UdpSocket")
+            .field("fd", &self.io.raw())
+            .finish()
     }
 }

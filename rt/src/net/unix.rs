@@ -1,9 +1,11 @@
 //! Unix-domain stream sockets: `UnixListener` and `UnixStream`, on the same
-//! ops as TCP (accept, connect, recv/send).
+//! ops as TCP (accept, connect, recv/send, shutdown). A path starting with
+//! a NUL byte names an abstract socket. Addresses come back as path bytes.
 //!
 //! Invariant: as for TCP, blocking-mode under io_uring, O_NONBLOCK under epoll.
 
 use std::io;
+use std::net::Shutdown as HowShutdown;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::path::Path;
 
@@ -38,6 +40,11 @@ impl UnixListener {
         })
         .await?;
         Ok(UnixStream::from_fd(fd))
+    }
+
+    /// The bound path (leading NUL for an abstract socket).
+    pub fn local_path(&self) -> io::Result<Vec<u8>> {
+        sys::local_addr(self.io.raw())?.unix_path()
     }
 }
 
@@ -94,16 +101,73 @@ impl UnixStream {
 
     /// Shuts down the write side.
     pub async fn shutdown_write(&self) -> io::Result<()> {
+        self.shutdown(HowShutdown::Write).await
+    }
+
+    /// Shuts down reading, writing or both.
+    pub async fn shutdown(&self, how: HowShutdown) -> io::Result<()> {
+        let how = match how {
+            HowShutdown::Read => libc::SHUT_RD,
+            HowShutdown::Write => libc::SHUT_WR,
+            HowShutdown::Both => libc::SHUT_RDWR,
+        };
         Op::new(Shutdown {
             fd: self.io.raw(),
-            how: libc::SHUT_WR,
+            how,
         })
         .await
+    }
+
+    /// Reads into an owned buffer's spare capacity and gives it back.
+    pub async fn read_owned(&self, buf: Vec<u8>) -> (io::Result<usize>, Vec<u8>) {
+        self.io.read_owned_at(buf, u64::MAX).await
+    }
+
+    /// Reads until the peer closes.
+    pub async fn read_to_end(&self, out: &mut Vec<u8>) -> io::Result<usize> {
+        self.io.read_to_end(out, u64::MAX).await
+    }
+
+    /// Writes all of an owned buffer and gives it back (no copy).
+    pub async fn write_all_owned(&self, buf: Vec<u8>) -> (io::Result<()>, Vec<u8>) {
+        self.io.write_all_owned(buf).await
+    }
+
+    /// The local path (empty when unnamed, as a connecting end usually is).
+    pub fn local_path(&self) -> io::Result<Vec<u8>> {
+        sys::local_addr(self.io.raw())?.unix_path()
+    }
+
+    /// The peer's path.
+    pub fn peer_path(&self) -> io::Result<Vec<u8>> {
+        sys::peer_addr(self.io.raw())?.unix_path()
     }
 }
 
 impl AsRawFd for UnixStream {
     fn as_raw_fd(&self) -> RawFd {
         self.io.raw()
+    }
+}
+
+impl AsRawFd for UnixListener {
+    fn as_raw_fd(&self) -> RawFd {
+        self.io.raw()
+    }
+}
+
+impl std::fmt::Debug for UnixStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UnixStream")
+            .field("fd", &self.io.raw())
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for UnixListener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UnixListener")
+            .field("fd", &self.io.raw())
+            .finish()
     }
 }
