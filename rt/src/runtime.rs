@@ -325,6 +325,13 @@ where
     JoinHandle::new(slot)
 }
 
+/// The index of the worker running the caller (`0..workers`), or `None`
+/// off the worker threads. A task may run on another worker after its next
+/// suspension, so this says where it runs now, not where it will.
+pub fn worker_index() -> Option<usize> {
+    context::with_worker(|w| w.map(|w| w.index))
+}
+
 /// Spawns `fut` on the runtime of the current worker. Panics outside one.
 pub fn spawn<F>(fut: F) -> JoinHandle<F::Output>
 where

@@ -39,23 +39,46 @@ per_driver!(spawn_from_outside, 2, |rt: Runtime| {
 });
 
 per_driver!(ping_pong_between_workers, 2, |rt: Runtime| {
-    rt.block_on(async {
-        let (a_tx, a_rx) = std::sync::mpsc::channel::<u32>();
-        let (b_tx, b_rx) = std::sync::mpsc::channel::<u32>();
-        let a_rx = Arc::new(std::sync::Mutex::new(a_rx));
-        let b_rx = Arc::new(std::sync::Mutex::new(b_rx));
-        // Two tasks bounce a counter through channels, each hop a spawned task.
+    use spindle_sync::Queue;
+    const ROUNDS: u32 = 5000;
+    // Two long-lived tasks bounce a counter through two one-slot queues;
+    // every hop parks one task and wakes the other, wherever it now runs.
+    let ping = Arc::new(Queue::<u32>::new(1));
+    let pong = Arc::new(Queue::<u32>::new(1));
+    let (p1, q1) = (ping.clone(), pong.clone());
+    let ran_on = Arc::new(std::sync::Mutex::new([0usize; 2]));
+    let (seen, main_seen) = (ran_on.clone(), ran_on.clone());
+    let (last, hops) = rt.block_on(async move {
+        let responder = spawn(async move {
+            let mut hops = 0;
+            while let Ok(n) = p1.take_async().await {
+                seen.lock().unwrap()[spindle_rt::worker_index().unwrap()] += 1;
+                hops += 1;
+                if q1.put_async(n + 1).await.is_err() {
+                    break;
+                }
+            }
+            hops
+        });
         let mut n = 0;
-        for _ in 0..2000 {
-            let tx = a_tx.clone();
-            spawn(async move { tx.send(n + 1).unwrap() }).await.unwrap();
-            n = a_rx.lock().unwrap().recv().unwrap();
-            let tx = b_tx.clone();
-            spawn(async move { tx.send(n + 1).unwrap() }).await.unwrap();
-            n = b_rx.lock().unwrap().recv().unwrap();
+        for _ in 0..ROUNDS {
+            ping.put_async(n).await.unwrap();
+            n = pong.take_async().await.unwrap();
+            main_seen.lock().unwrap()[spindle_rt::worker_index().unwrap()] += 1;
         }
-        assert_eq!(n, 4000);
+        ping.close();
+        (n, responder.await.unwrap())
     });
+    assert_eq!(
+        spindle_rt::worker_index(),
+        None,
+        "the test thread is no worker"
+    );
+    assert_eq!(last, ROUNDS, "every round trip added one");
+    assert_eq!(hops, ROUNDS, "the responder answered every ping");
+    let counts = *ran_on.lock().unwrap();
+    assert_eq!(counts.iter().sum::<usize>(), 2 * ROUNDS as usize);
+    assert!(rt.stats().total(|w| w.polled) >= 2 * ROUNDS as u64);
 });
 
 per_driver!(panic_becomes_join_error, 2, |rt: Runtime| {
