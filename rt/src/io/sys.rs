@@ -203,14 +203,26 @@ pub(crate) fn set_opt(
     value: libc::c_int,
     what: &str,
 ) -> io::Result<()> {
-    // SAFETY: passing a pointer to a live c_int and its size.
+    set_opt_struct(fd, level, name, &value, what)
+}
+
+/// `setsockopt` with a plain-data value (an int, `ip_mreq`, `ipv6_mreq`).
+pub(crate) fn set_opt_struct<T: Copy>(
+    fd: RawFd,
+    level: libc::c_int,
+    name: libc::c_int,
+    value: &T,
+    what: &str,
+) -> io::Result<()> {
+    // SAFETY: passing a pointer to a live `T` and its exact size; the
+    // kernel only reads it.
     let r = unsafe {
         libc::setsockopt(
             fd,
             level,
             name,
-            (&value as *const libc::c_int).cast(),
-            size_of::<libc::c_int>() as libc::socklen_t,
+            (value as *const T).cast(),
+            size_of::<T>() as libc::socklen_t,
         )
     };
     check(what, r).map(drop)

@@ -6,11 +6,9 @@
 //! failure names the option.
 
 use std::io;
-use std::mem::size_of;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use std::os::fd::AsRawFd;
 
-use crate::driver::op::op_error;
 use crate::io::sys;
 
 /// One socket option and the value to set.
@@ -124,7 +122,7 @@ pub fn set_option(sock: &impl AsRawFd, opt: SocketOption) -> io::Result<()> {
             } else {
                 (libc::IP_DROP_MEMBERSHIP, "setsockopt(IP_DROP_MEMBERSHIP)")
             };
-            set_struct(fd, libc::IPPROTO_IP, name, &mreq, what)
+            sys::set_opt_struct(fd, libc::IPPROTO_IP, name, &mreq, what)
         }
         Ipv6Membership {
             join,
@@ -145,30 +143,7 @@ pub fn set_option(sock: &impl AsRawFd, opt: SocketOption) -> io::Result<()> {
                     "setsockopt(IPV6_DROP_MEMBERSHIP)",
                 )
             };
-            set_struct(fd, libc::IPPROTO_IPV6, name, &mreq, what)
+            sys::set_opt_struct(fd, libc::IPPROTO_IPV6, name, &mreq, what)
         }
     }
-}
-
-fn set_struct<T>(
-    fd: std::os::fd::RawFd,
-    level: libc::c_int,
-    name: libc::c_int,
-    value: &T,
-    what: &str,
-) -> io::Result<()> {
-    // SAFETY: passing a pointer to a live `T` and its exact size.
-    let r = unsafe {
-        libc::setsockopt(
-            fd,
-            level,
-            name,
-            (value as *const T).cast(),
-            size_of::<T>() as libc::socklen_t,
-        )
-    };
-    if r < 0 {
-        return Err(op_error(what, io::Error::last_os_error()));
-    }
-    Ok(())
 }
