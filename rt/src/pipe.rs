@@ -7,7 +7,7 @@
 //! making a shared terminal non-blocking would affect other processes.
 
 use std::io;
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 
 use crate::io::fd::{on_epoll, FdKind, IoFd};
 use crate::io::sys;
@@ -157,5 +157,29 @@ impl StdStream {
     /// Writes all of `buf`.
     pub async fn write_all(&self, buf: &[u8]) -> io::Result<()> {
         self.io.write_all(buf).await
+    }
+}
+
+impl AsFd for PipeReader {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.io.borrow_fd()
+    }
+}
+
+impl AsFd for PipeWriter {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.io.borrow_fd()
+    }
+}
+
+impl AsFd for Stdin {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.io.borrow_fd()
+    }
+}
+
+impl AsFd for StdStream {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.io.borrow_fd()
     }
 }
