@@ -11,6 +11,7 @@
 use super::args;
 use super::ev_task::{await_flow, park, seconds};
 use super::registry::Env;
+use crate::ev::fd_stream::{ReadOutcome, Want};
 use crate::ev::ops::{Done, OpFuture};
 use crate::ev::stream::{self, Kind, StreamWait};
 use crate::ev::Resume;
@@ -18,17 +19,19 @@ use crate::isolate::{Flow, Isolate};
 use crate::table::TableObj;
 use crate::value::Value;
 use spindle_rt::net::{TcpListener, TcpStream};
+use std::future::Future;
 use std::io;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Instant;
 
-fn io_err(iso: &mut Isolate, e: io::Error) -> Resume {
+pub(super) fn io_err(iso: &mut Isolate, e: io::Error) -> Resume {
     Resume::Error(iso.str(&e.to_string()))
 }
 
 /// Parks the current task on `fut` (optionally noted on a stream, with a
 /// timeout raising "timeout").
-fn start(
+pub(super) fn start(
     iso: &mut Isolate,
     on: Option<(Value, bool)>,
     timeout: Option<std::time::Duration>,
@@ -47,7 +50,7 @@ fn start(
     Err(await_flow())
 }
 
-fn opt_timeout(
+pub(super) fn opt_timeout(
     iso: &mut Isolate,
     a: &[Value],
     i: usize,
@@ -64,14 +67,11 @@ fn kind_of(iso: &mut Isolate, v: Value) -> Result<Kind, Flow> {
             Some(k) => Ok(k.clone()),
             None => Err(iso.err("stream is closed")),
         },
-        None => Err(iso.err("expected core/stream")),
-    }
-}
-
-fn tcp_of(iso: &mut Isolate, v: Value) -> Result<Arc<TcpStream>, Flow> {
-    match kind_of(iso, v)? {
-        Kind::Tcp(s) => Ok(s),
-        Kind::Listener(_) => Err(iso.err("expected a connected stream, got a listener")),
+        // stdin, stdout and stderr are core/file values that also stream.
+        None => match super::ev_files::standard_kind(iso, v) {
+            Some(k) => Ok(k),
+            None => Err(iso.err("expected core/stream")),
+        },
     }
 }
 
@@ -153,47 +153,23 @@ fn buf_arg(iso: &mut Isolate, a: &[Value], i: usize) -> Result<Value, Flow> {
 /// `exact` keeps reading until `n` bytes or EOF (`ev/chunk`).
 fn read_op(iso: &mut Isolate, a: &[Value], exact: bool) -> Result<Value, Flow> {
     args::arity(iso, a, 2, Some(4))?;
-    let s = tcp_of(iso, a[0])?;
+    let kind = kind_of(iso, a[0])?;
     let all = matches!(a[1], Value::Keyword(_)) && iso.heap.bytes(a[1]) == Some(b"all");
     let n = if all {
         0
     } else {
         args::int(iso, a, 1)?.max(0) as usize
     };
+    let want = match (all, exact) {
+        (true, _) => Want::All,
+        (false, true) => Want::Exactly(n),
+        (false, false) => Want::Some(n),
+    };
     let buf = buf_arg(iso, a, 2)?;
     let timeout = opt_timeout(iso, a, 3)?;
+    let reading = reader(kind, want).map_err(|m| iso.err(m))?;
     let fut: OpFuture = Box::pin(async move {
-        let mut data = Vec::new();
-        let mut err = None;
-        if all {
-            if let Err(e) = s.read_to_end(&mut data).await {
-                err = Some(e);
-            }
-        } else {
-            // rt reads into the spare capacity and extends the length.
-            data.reserve_exact(n);
-            while data.len() < n {
-                let want = n - data.len();
-                let mut room = std::mem::take(&mut data);
-                if room.capacity() - room.len() > want {
-                    room.shrink_to(room.len() + want);
-                }
-                let (r, back) = s.read_owned(room).await;
-                data = back;
-                match r {
-                    Ok(0) => break,
-                    Ok(_) => {}
-                    Err(e) => {
-                        err = Some(e);
-                        break;
-                    }
-                }
-                if !exact {
-                    break;
-                }
-            }
-            data.truncate(n);
-        }
+        let (data, err) = reading.await;
         Box::new(move |iso: &mut Isolate| match err {
             Some(e) if data.is_empty() => io_err(iso, e),
             _ if data.is_empty() && (n > 0 || all) => Resume::Value(Value::Nil),
@@ -201,6 +177,67 @@ fn read_op(iso: &mut Isolate, a: &[Value], exact: bool) -> Result<Value, Flow> {
         }) as Done
     });
     start(iso, Some((a[0], false)), timeout, fut)
+}
+
+type Reading = Pin<Box<dyn Future<Output = ReadOutcome> + Send>>;
+type Writing = Pin<Box<dyn Future<Output = io::Result<()>> + Send>>;
+
+/// The read of each kind of stream.
+fn reader(kind: Kind, want: Want) -> Result<Reading, &'static str> {
+    match kind {
+        Kind::Tcp(s) => Ok(Box::pin(tcp_read(s, want))),
+        Kind::Fd(f) if f.readable() => Ok(Box::pin(async move { f.read(want).await })),
+        Kind::Fd(_) => Err("stream is not readable"),
+        Kind::Listener(_) => Err("expected a connected stream, got a listener"),
+    }
+}
+
+/// The write of each kind of stream.
+fn writer(kind: Kind, data: Vec<u8>) -> Result<Writing, &'static str> {
+    match kind {
+        Kind::Tcp(s) => Ok(Box::pin(async move { s.write_all_owned(data).await.0 })),
+        Kind::Fd(f) if f.writable() => Ok(Box::pin(async move { f.write_all(data).await })),
+        Kind::Fd(_) => Err("stream is not writable"),
+        Kind::Listener(_) => Err("cannot write to a listener"),
+    }
+}
+
+async fn tcp_read(s: Arc<TcpStream>, want: Want) -> ReadOutcome {
+    let (n, exact) = match want {
+        Want::All => {
+            let mut data = Vec::new();
+            let err = s.read_to_end(&mut data).await.err();
+            return (data, err);
+        }
+        Want::Some(n) => (n, false),
+        Want::Exactly(n) => (n, true),
+    };
+    let mut data = Vec::new();
+    let mut err = None;
+    // rt reads into the spare capacity and extends the length.
+    data.reserve_exact(n);
+    while data.len() < n {
+        let want = n - data.len();
+        let mut room = std::mem::take(&mut data);
+        if room.capacity() - room.len() > want {
+            room.shrink_to(room.len() + want);
+        }
+        let (r, back) = s.read_owned(room).await;
+        data = back;
+        match r {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) => {
+                err = Some(e);
+                break;
+            }
+        }
+        if !exact {
+            break;
+        }
+    }
+    data.truncate(n);
+    (data, err)
 }
 
 fn read(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
@@ -213,15 +250,14 @@ fn chunk(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
 
 fn write(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
     args::arity(iso, a, 2, Some(3))?;
-    let s = match kind_of(iso, a[0]) {
-        Ok(Kind::Tcp(s)) => s,
-        Ok(Kind::Listener(_)) => return Err(iso.err("cannot write to a listener")),
-        Err(_) => return Err(iso.err("stream closed")),
+    let Ok(kind) = kind_of(iso, a[0]) else {
+        return Err(iso.err("stream closed"));
     };
     let data = args::bytes(iso, a, 1)?;
     let timeout = opt_timeout(iso, a, 2)?;
+    let writing = writer(kind, data).map_err(|m| iso.err(m))?;
     let fut: OpFuture = Box::pin(async move {
-        let (r, _) = s.write_all_owned(data).await;
+        let r = writing.await;
         Box::new(move |iso: &mut Isolate| match r {
             Ok(()) => Resume::Value(Value::Nil),
             Err(e) => io_err(iso, e),
@@ -246,6 +282,7 @@ fn name_of(iso: &mut Isolate, a: &[Value], peer: bool) -> Result<Value, Flow> {
         Kind::Tcp(s) => s.local_addr(),
         Kind::Listener(l) if !peer => l.local_addr(),
         Kind::Listener(_) => return Err(iso.err("a listener has no peer")),
+        Kind::Fd(_) => return Err(iso.err("expected a socket")),
     };
     match addr {
         Ok(sa) => {

@@ -16,6 +16,7 @@ use spindle_rt::net::{TcpListener, TcpStream};
 use std::any::Any;
 use std::sync::Arc;
 
+use super::fd_stream::FdStream;
 use super::sched::Resume;
 
 /// What the stream wraps.
@@ -23,6 +24,8 @@ use super::sched::Resume;
 pub enum Kind {
     Tcp(Arc<TcpStream>),
     Listener(Arc<TcpListener>),
+    /// A pipe end, file or standard stream (`ev/fd_stream.rs`).
+    Fd(Arc<FdStream>),
 }
 
 /// A wait on this stream: its task, seq, and whether it is a write.
