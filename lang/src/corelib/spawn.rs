@@ -66,7 +66,7 @@ fn redirect(iso: &mut Isolate, who: &str, key: &str, v: Value) -> Result<Redirec
     }
     let dup = if let Some(s) = stream::get_mut(iso, v) {
         match &s.kind {
-            Some(Kind::Fd(f)) => f.dup(),
+            Some(Kind::Fd(f)) => f.child_fd(),
             Some(_) => return Err(fail(iso, who, format!(":{key} cannot be a socket"))),
             None => return Err(fail(iso, who, format!(":{key} stream is closed"))),
         }

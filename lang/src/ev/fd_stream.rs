@@ -138,6 +138,16 @@ impl FdStream {
         self.borrow().try_clone_to_owned()
     }
 
+    /// A descriptor for a child process's stdio: like `dup`, but a pipe end
+    /// that is non-blocking on our side (epoll) comes out blocking.
+    pub fn child_fd(&self) -> io::Result<OwnedFd> {
+        match &self.end {
+            End::Reader(p) => p.blocking_copy(),
+            End::Writer(p) => p.blocking_copy(),
+            _ => self.dup(),
+        }
+    }
+
     fn borrow(&self) -> BorrowedFd<'_> {
         match &self.end {
             End::Reader(p) => p.as_fd(),

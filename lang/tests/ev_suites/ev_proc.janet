@@ -110,6 +110,17 @@
 (check-error (ev/join waiter) "stop")
 (check (= (+ 128 9) (os/proc-kill long2 true)))
 
+# a collected process is killed, unless spawned with :d
+(def devnull (os/open "/dev/null" :w))
+(def lost-pid ((os/spawn ["sleep" "10"] :p) :pid))
+(def kept-pid ((os/spawn ["sleep" "10"] :pd) :pid))
+(gccollect)
+(ev/sleep 0.1)
+(check (= 1 (os/execute ["kill" "-0" (string lost-pid)] :p {:err devnull})) "killed and reaped")
+(check (= 0 (os/execute ["kill" "-0" (string kept-pid)] :p)) ":d survives collection")
+(check (= 0 (os/execute ["kill" "-9" (string kept-pid)] :p)))
+(ev/close devnull)
+
 # bad arguments
 (check-error (os/spawn []))
 (check-error (os/spawn ["true"] :pz))
