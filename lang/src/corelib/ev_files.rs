@@ -96,7 +96,7 @@ fn os_pipe(iso: &mut Isolate, a: &[Value]) -> R {
     args::arity(iso, a, 0, Some(1))?;
     if let Value::Keyword(_) = args::opt(a, 0) {
         let flags = args::keyword(iso, a, 0)?;
-        if let Some(c) = flags.iter().find(|c| !b"RWb".contains(c)) {
+        if let Some(c) = flags.iter().find(|c| !b"RW".contains(c)) {
             let m = format!("os/pipe: unknown flag {:?}", *c as char);
             return Err(iso.err(m));
         }

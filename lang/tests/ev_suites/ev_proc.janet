@@ -141,6 +141,28 @@
 (check-error (ev/write pr "x") "stream is not writable")
 (ev/close pr)
 
+# timeouts, and closing a pipe under parked readers and writers
+(def [sr sw] (os/pipe))
+(check-error (ev/read sr 10 nil 0.02) "timeout")
+(check-error (:chunk sr 10 @"" 0.02) "timeout")
+(:write sw "late")
+(check (= "late" (string (:read sr 10))) "a timed-out read left the FIFO")
+(def parked-reader (ev/spawn (ev/read sr 10)))
+(ev/sleep 0.01)
+(ev/close sr)
+(check (nil? (ev/join parked-reader)) "a parked read gets nil on close")
+(check-error (ev/read sr 10) "stream is closed")
+(ev/close sw)
+(def [fr fw] (os/pipe))
+(def filler (ev/spawn (ev/write fw (string/repeat "x" 1000000))))
+(ev/sleep 0.02)
+(ev/close fw)
+(check-error (ev/join filler) "stream closed")
+(def before-close (ev/read fr :all))
+(check (< (length (or before-close "")) 1000000) "the reader gets what was written before the close, then EOF")
+(ev/close fr)
+(check-error (os/pipe :z))
+
 # many writers on one pipe never interleave
 (def [qr qw] (os/pipe))
 (def msgs (map (fn [i] (string/repeat (string i) 5000)) (range 10)))
