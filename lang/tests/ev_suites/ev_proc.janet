@@ -123,6 +123,7 @@
 
 # bad arguments
 (check-error (os/spawn []))
+(check-error (os/spawn ["spindle-no-such-program"] :p))
 (check-error (os/spawn ["true"] :pz))
 (check-error (os/spawn ["true"] :p {:in :nonsense}))
 (check-error (os/proc-wait 42))
