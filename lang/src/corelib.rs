@@ -15,6 +15,7 @@ mod arrays;
 mod buffers;
 mod data;
 mod ev_chan;
+mod ev_files;
 mod ev_futex;
 mod ev_task;
 mod fibers;
@@ -37,7 +38,9 @@ mod os;
 mod output;
 pub mod parser;
 pub mod pretty;
+mod process;
 pub mod registry;
+mod spawn;
 mod strings;
 
 pub use registry::Env;
@@ -60,6 +63,9 @@ pub fn register_all(iso: &mut crate::isolate::Isolate) {
     net_tcp::register(&mut env);
     net::register(&mut env);
     ev_futex::register(&mut env);
+    ev_files::register(&mut env);
+    process::register(&mut env);
+    spawn::register(&mut env);
 }
 
 /// The library modules of issue 6 (after the engine's, replacing some).

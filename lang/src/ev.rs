@@ -27,10 +27,12 @@
 
 pub mod chan;
 pub mod driver;
+pub mod fd_stream;
 pub mod ops;
 pub mod sched;
 pub mod sock;
 pub mod stream;
+pub mod turnstile;
 
 pub use driver::{EvRun, Finished};
 pub use sched::{Loop, Resume};

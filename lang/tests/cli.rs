@@ -140,3 +140,40 @@ fn a_bad_io_driver_is_a_usage_error_naming_it() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("\"kqueue\""), "stderr was {err}");
 }
+
+#[test]
+fn stdin_and_stdout_are_streams_that_park() {
+    use std::io::Write;
+    use std::process::Stdio;
+    // A ticker task runs while the main task waits on stdin; the parent
+    // writes only after a pause, so the read really parks.
+    let script = "(var ticks 0) (var on true)
+(def t (ev/spawn (while on (ev/sleep 0.01) (++ ticks))))
+(def got (ev/read stdin 100))
+(set on false)
+(ev/write stdout (string \"got \" got))
+(ev/write stderr \"err\")
+(print (if (> ticks 5) \"ticked\" (string \"only \" ticks)))";
+    for io in ["uring", "epoll"] {
+        let mut child = spindle()
+            .args(["-e", script])
+            .env("SPINDLE_IO", io)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run spindle");
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin.write_all(b"hello\n").expect("write stdin");
+        drop(stdin);
+        let out = child.wait_with_output().expect("wait");
+        assert!(out.status.success(), "{io}: {out:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "got hello\nticked\n",
+            "{io}"
+        );
+        assert_eq!(String::from_utf8_lossy(&out.stderr), "err", "{io}");
+    }
+}

@@ -7,7 +7,7 @@
 
 use std::ffi::CString;
 use std::io;
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
@@ -34,6 +34,8 @@ pub struct OpenOptions {
     append: bool,
     create: bool,
     truncate: bool,
+    create_new: bool,
+    custom_flags: i32,
     mode: Option<u32>,
 }
 
@@ -67,6 +69,16 @@ impl OpenOptions {
         self.truncate = on;
         self
     }
+    /// Create the file, failing if it exists (O_CREAT | O_EXCL).
+    pub fn create_new(&mut self, on: bool) -> &mut Self {
+        self.create_new = on;
+        self
+    }
+    /// Extra `open(2)` flags or-ed in (e.g. O_SYNC, O_NOCTTY).
+    pub fn custom_flags(&mut self, flags: i32) -> &mut Self {
+        self.custom_flags = flags;
+        self
+    }
     /// Permission bits for a created file (default 0o666 before umask).
     pub fn mode(&mut self, mode: u32) -> &mut Self {
         self.mode = Some(mode);
@@ -90,6 +102,10 @@ impl OpenOptions {
         if self.truncate {
             flags |= libc::O_TRUNC;
         }
+        if self.create_new {
+            flags |= libc::O_CREAT | libc::O_EXCL;
+        }
+        flags |= self.custom_flags & !libc::O_ACCMODE;
         let op = OpenAt {
             path: cpath(path)?,
             flags,
@@ -219,6 +235,12 @@ impl File {
     pub async fn metadata(&self) -> io::Result<Metadata> {
         let op = Statx::new(self.io.raw(), CString::default(), libc::AT_EMPTY_PATH);
         Ok(Metadata::from_statx(&Op::new(op).await?))
+    }
+}
+
+impl AsFd for File {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.io.borrow_fd()
     }
 }
 

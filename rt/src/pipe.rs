@@ -7,7 +7,8 @@
 //! making a shared terminal non-blocking would affect other processes.
 
 use std::io;
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::os::unix::fs::OpenOptionsExt;
 
 use crate::io::fd::{on_epoll, FdKind, IoFd};
 use crate::io::sys;
@@ -16,6 +17,26 @@ use crate::io::sys;
 pub fn pipe() -> io::Result<(PipeReader, PipeWriter)> {
     let (r, w) = sys::pipe(on_epoll())?;
     Ok((PipeReader::from_fd(r), PipeWriter::from_fd(w)))
+}
+
+/// A blocking descriptor of a pipe end, for a child process's stdio.
+/// Under epoll our end is non-blocking, and a `dup` would share that flag
+/// (it lives in the open file description), so the pipe is reopened
+/// through /proc/self/fd instead, which makes a new description.
+fn blocking_copy(io: &IoFd, write: bool) -> io::Result<OwnedFd> {
+    if !sys::is_nonblocking(io.raw())? {
+        return io.borrow_fd().try_clone_to_owned();
+    }
+    // O_NONBLOCK on the open itself: opening a pipe's read side must not
+    // wait for a writer.
+    let f = std::fs::OpenOptions::new()
+        .read(!write)
+        .write(write)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(format!("/proc/self/fd/{}", io.raw()))?;
+    let fd = OwnedFd::from(f);
+    sys::set_nonblocking(fd.as_raw_fd(), false)?;
+    Ok(fd)
 }
 
 /// The read end of a pipe.
@@ -42,6 +63,11 @@ impl PipeReader {
     /// Reads some bytes; `Ok(0)` at end of stream.
     pub async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
         self.io.read_at(buf, u64::MAX).await
+    }
+
+    /// A blocking descriptor of this end for a child process's stdin.
+    pub fn blocking_copy(&self) -> io::Result<OwnedFd> {
+        blocking_copy(&self.io, false)
     }
 
     /// Fills `buf` completely.
@@ -78,6 +104,11 @@ impl PipeWriter {
     /// Writes some bytes.
     pub async fn write(&self, buf: &[u8]) -> io::Result<usize> {
         self.io.write_at(buf, u64::MAX).await
+    }
+
+    /// A blocking descriptor of this end for a child process's stdout/stderr.
+    pub fn blocking_copy(&self) -> io::Result<OwnedFd> {
+        blocking_copy(&self.io, true)
     }
 
     /// Writes all of `buf`.
@@ -157,5 +188,29 @@ impl StdStream {
     /// Writes all of `buf`.
     pub async fn write_all(&self, buf: &[u8]) -> io::Result<()> {
         self.io.write_all(buf).await
+    }
+}
+
+impl AsFd for PipeReader {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.io.borrow_fd()
+    }
+}
+
+impl AsFd for PipeWriter {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.io.borrow_fd()
+    }
+}
+
+impl AsFd for Stdin {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.io.borrow_fd()
+    }
+}
+
+impl AsFd for StdStream {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.io.borrow_fd()
     }
 }

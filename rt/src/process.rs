@@ -43,6 +43,11 @@ impl Command {
         self.inner.env(k, v);
         self
     }
+    /// Clears the inherited environment (only variables set with `env` remain).
+    pub fn env_clear(&mut self) -> &mut Self {
+        self.inner.env_clear();
+        self
+    }
     /// Sets the working directory.
     pub fn current_dir(&mut self, dir: impl AsRef<std::path::Path>) -> &mut Self {
         self.inner.current_dir(dir);
@@ -111,6 +116,12 @@ impl Command {
             stderr,
         })
     }
+}
+
+/// Sends signal `sig` to process `pid` (for callers that keep only the pid
+/// while `Child::wait` runs elsewhere).
+pub fn signal(pid: u32, sig: i32) -> io::Result<()> {
+    sys::kill(pid, sig)
 }
 
 /// A running (or finished) child process.

@@ -15,6 +15,7 @@ use super::ev_task::{await_flow, park, seconds};
 use super::net_addr::{self, is_keyword, Target};
 use super::registry::Env;
 use super::{net_udp, net_unix};
+use crate::ev::fd_stream::{ReadOutcome, Want};
 use crate::ev::ops::{Done, OpFuture};
 use crate::ev::sock::Conn;
 use crate::ev::stream::{self, Kind, StreamWait};
@@ -23,7 +24,9 @@ use crate::isolate::{Flow, Isolate};
 use crate::table::TableObj;
 use crate::value::Value;
 use spindle_rt::net::{TcpListener, TcpStream};
+use std::future::Future;
 use std::io;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -69,13 +72,12 @@ pub(super) fn kind_of(iso: &mut Isolate, v: Value) -> Result<Kind, Flow> {
             Some(k) => Ok(k.clone()),
             None => Err(iso.err("stream is closed")),
         },
-        None => Err(iso.err("expected core/stream")),
+        // stdin, stdout and stderr are core/file values that also stream.
+        None => match super::ev_files::standard_kind(iso, v) {
+            Some(k) => Ok(k),
+            None => Err(iso.err("expected core/stream")),
+        },
     }
-}
-
-fn conn_of(iso: &mut Isolate, v: Value) -> Result<Conn, Flow> {
-    let kind = kind_of(iso, v)?;
-    Conn::of(&kind).ok_or_else(|| iso.err("expected a connected stream, got a listener"))
 }
 
 /// `:datagram` (true), `:stream` or nil (false) at `a[i]`.
@@ -190,48 +192,23 @@ fn buf_arg(iso: &mut Isolate, a: &[Value], i: usize) -> Result<Value, Flow> {
 /// `exact` keeps reading until `n` bytes or EOF (`ev/chunk`).
 fn read_op(iso: &mut Isolate, a: &[Value], exact: bool) -> Result<Value, Flow> {
     args::arity(iso, a, 2, Some(4))?;
-    let s = conn_of(iso, a[0])?;
+    let kind = kind_of(iso, a[0])?;
     let all = matches!(a[1], Value::Keyword(_)) && iso.heap.bytes(a[1]) == Some(b"all");
     let n = if all {
         0
     } else {
         args::int(iso, a, 1)?.max(0) as usize
     };
+    let want = match (all, exact) {
+        (true, _) => Want::All,
+        (false, true) => Want::Exactly(n),
+        (false, false) => Want::Some(n),
+    };
     let buf = buf_arg(iso, a, 2)?;
     let timeout = opt_timeout(iso, a, 3)?;
+    let reading = reader(kind, want).map_err(|m| iso.err(m))?;
     let fut: OpFuture = Box::pin(async move {
-        let mut data = Vec::new();
-        let mut err = None;
-        let _turn = s.read_turn().await;
-        if all {
-            if let Err(e) = s.read_to_end(&mut data).await {
-                err = Some(e);
-            }
-        } else {
-            // rt reads into the spare capacity and extends the length.
-            data.reserve_exact(n);
-            while data.len() < n {
-                let want = n - data.len();
-                let mut room = std::mem::take(&mut data);
-                if room.capacity() - room.len() > want {
-                    room.shrink_to(room.len() + want);
-                }
-                let (r, back) = s.read_owned(room).await;
-                data = back;
-                match r {
-                    Ok(0) => break,
-                    Ok(_) => {}
-                    Err(e) => {
-                        err = Some(e);
-                        break;
-                    }
-                }
-                if !exact {
-                    break;
-                }
-            }
-            data.truncate(n);
-        }
+        let (data, err) = reading.await;
         Box::new(move |iso: &mut Isolate| match err {
             Some(e) if data.is_empty() => io_err(iso, e),
             _ if data.is_empty() && (n > 0 || all) => Resume::Value(Value::Nil),
@@ -239,6 +216,77 @@ fn read_op(iso: &mut Isolate, a: &[Value], exact: bool) -> Result<Value, Flow> {
         }) as Done
     });
     start(iso, Some((a[0], false)), timeout, fut)
+}
+
+type Reading = Pin<Box<dyn Future<Output = ReadOutcome> + Send>>;
+type Writing = Pin<Box<dyn Future<Output = io::Result<()>> + Send>>;
+
+/// The read of each kind of stream.
+fn reader(kind: Kind, want: Want) -> Result<Reading, &'static str> {
+    match kind {
+        Kind::Fd(f) if f.readable() => Ok(Box::pin(async move { f.read(want).await })),
+        Kind::Fd(_) => Err("stream is not readable"),
+        Kind::Listener(_) | Kind::UnixListener(_) => {
+            Err("expected a connected stream, got a listener")
+        }
+        k => match Conn::of(&k) {
+            Some(c) => Ok(Box::pin(socket_read(c, want))),
+            None => Err("expected a connected stream"),
+        },
+    }
+}
+
+/// The write of each kind of stream.
+fn writer(kind: Kind, data: Vec<u8>) -> Result<Writing, &'static str> {
+    match kind {
+        Kind::Fd(f) if f.writable() => Ok(Box::pin(async move { f.write_all(data).await })),
+        Kind::Fd(_) => Err("stream is not writable"),
+        Kind::Listener(_) | Kind::UnixListener(_) => Err("cannot write to a listener"),
+        k => match Conn::of(&k) {
+            Some(c) => Ok(Box::pin(async move { c.write_all_owned(data).await.0 })),
+            None => Err("cannot write to this stream"),
+        },
+    }
+}
+
+/// A read on a connected socket; UDP readers take turns (one datagram each).
+async fn socket_read(s: Conn, want: Want) -> ReadOutcome {
+    let _turn = s.read_turn().await;
+    let (n, exact) = match want {
+        Want::All => {
+            let mut data = Vec::new();
+            let err = s.read_to_end(&mut data).await.err();
+            return (data, err);
+        }
+        Want::Some(n) => (n, false),
+        Want::Exactly(n) => (n, true),
+    };
+    let mut data = Vec::new();
+    let mut err = None;
+    // rt reads into the spare capacity and extends the length.
+    data.reserve_exact(n);
+    while data.len() < n {
+        let want = n - data.len();
+        let mut room = std::mem::take(&mut data);
+        if room.capacity() - room.len() > want {
+            room.shrink_to(room.len() + want);
+        }
+        let (r, back) = s.read_owned(room).await;
+        data = back;
+        match r {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) => {
+                err = Some(e);
+                break;
+            }
+        }
+        if !exact {
+            break;
+        }
+    }
+    data.truncate(n);
+    (data, err)
 }
 
 fn read(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
@@ -251,17 +299,14 @@ fn chunk(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
 
 fn write(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
     args::arity(iso, a, 2, Some(3))?;
-    let s = match kind_of(iso, a[0]) {
-        Ok(k) => match Conn::of(&k) {
-            Some(c) => c,
-            None => return Err(iso.err("cannot write to a listener")),
-        },
-        Err(_) => return Err(iso.err("stream closed")),
+    let Ok(kind) = kind_of(iso, a[0]) else {
+        return Err(iso.err("stream closed"));
     };
     let data = args::bytes(iso, a, 1)?;
     let timeout = opt_timeout(iso, a, 2)?;
+    let writing = writer(kind, data).map_err(|m| iso.err(m))?;
     let fut: OpFuture = Box::pin(async move {
-        let (r, _) = s.write_all_owned(data).await;
+        let r = writing.await;
         Box::new(move |iso: &mut Isolate| match r {
             Ok(()) => Resume::Value(Value::Nil),
             Err(e) => io_err(iso, e),

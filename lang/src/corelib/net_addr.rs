@@ -154,9 +154,7 @@ pub fn stream_name(kind: &Kind, peer: bool) -> Result<io::Result<Addr>, &'static
         (Kind::Unix(s), false) => unix(s.local_path()),
         (Kind::UnixListener(l), false) => unix(l.local_path()),
         (Kind::Listener(_) | Kind::UnixListener(_), true) => return Err("a listener has no peer"),
-        // Streams that are not sockets (kinds added elsewhere).
-        #[allow(unreachable_patterns)]
-        _ => return Err("not a socket"),
+        (Kind::Fd(_), _) => return Err("not a socket"),
     })
 }
 

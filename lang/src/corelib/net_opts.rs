@@ -28,9 +28,7 @@ pub fn apply(kind: &Kind, opt: SocketOption) -> io::Result<()> {
         Kind::Udp(u) => set_option(&u.sock, opt),
         Kind::Unix(s) => set_option(&**s, opt),
         Kind::UnixListener(s) => set_option(&**s, opt),
-        // Streams that are not sockets (kinds added elsewhere).
-        #[allow(unreachable_patterns)]
-        _ => Err(io::Error::other("not a socket")),
+        Kind::Fd(_) => Err(io::Error::other("not a socket")),
     }
 }
 

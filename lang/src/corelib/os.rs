@@ -308,61 +308,6 @@ fn mktime(iso: &mut Isolate, a: &[Value]) -> R {
     Ok(Value::Num((days * 86400 + h * 3600 + mi * 60 + s) as f64))
 }
 
-fn execute(iso: &mut Isolate, a: &[Value]) -> R {
-    args::arity(iso, a, 1, Some(3))?;
-    let argv = args::indexed(iso, a, 0)?;
-    let mut words = Vec::new();
-    for v in argv {
-        match iso.heap.bytes(v) {
-            Some(b) => words.push(String::from_utf8_lossy(b).into_owned()),
-            None => return Err(iso.err("os/execute: arguments must be strings")),
-        }
-    }
-    let Some((prog, rest)) = words.split_first() else {
-        return Err(iso.err("os/execute: expected at least a program"));
-    };
-    let flags = match args::opt(a, 1) {
-        Value::Nil => Vec::new(),
-        _ => args::keyword(iso, a, 1)?,
-    };
-    if !flags.contains(&b'p') && !prog.contains('/') {
-        let m = format!(
-            "os/execute: {} is not a path (use the :p flag to search PATH)",
-            prog
-        );
-        return Err(iso.err(m));
-    }
-    let mut cmd = std::process::Command::new(prog);
-    cmd.args(rest);
-    if let Value::Table(_) | Value::Struct(_) = args::opt(a, 2) {
-        let t = a[2];
-        let pairs: Vec<(Value, Value)> = match t {
-            Value::Table(r) => iso.heap.tables.get(r).iter().collect(),
-            Value::Struct(r) => iso.heap.structs.get(r).iter().collect(),
-            _ => Vec::new(),
-        };
-        if flags.contains(&b'e') {
-            cmd.env_clear();
-        }
-        for (k, v) in pairs {
-            if let (Some(k), Some(v)) = (iso.heap.bytes(k), iso.heap.bytes(v)) {
-                cmd.env(
-                    String::from_utf8_lossy(k).as_ref(),
-                    String::from_utf8_lossy(v).as_ref(),
-                );
-            }
-        }
-    }
-    let status = cmd
-        .status()
-        .map_err(|e| io_fail(iso, "cannot run", prog, e))?;
-    let code = status.code().unwrap_or(-1);
-    if flags.contains(&b'x') && code != 0 {
-        return Err(iso.err(format!("command failed with exit code {}", code)));
-    }
-    Ok(Value::Num(code as f64))
-}
-
 /// Registers the module.
 pub fn register(env: &mut Env) {
     let defs: &[(&'static str, &'static str, NativeFn)] = &[
@@ -382,7 +327,6 @@ pub fn register(env: &mut Env) {
         ("os/which", "(os/which)\n\nThe operating system as a keyword (:linux, :macos, ...).", which),
         ("os/arch", "(os/arch)\n\nThe CPU architecture as a keyword (:x64, :aarch64, ...).", arch),
         ("os/cpu-count", "(os/cpu-count &opt dflt)\n\nNumber of CPUs available.", cpu_count),
-        ("os/execute", "(os/execute args &opt flags env)\n\nRuns the program args (a tuple of strings) and waits for it; returns its exit code. Flags: :p search PATH, :x raise on a non-zero exit, :e use only env.", execute),
         ("os/sleep", "(os/sleep n)\n\nBlocks the thread for n seconds.", sleep),
         ("os/date", "(os/date &opt time local)\n\nA struct of the UTC date of time (default now): :seconds :minutes :hours :month-day :month :year :week-day :year-day :dst.", date),
         ("os/mktime", "(os/mktime date-struct &opt local)\n\nSeconds since the epoch of a date struct (the inverse of os/date).", mktime),

@@ -17,6 +17,7 @@ use spindle_rt::net::{UnixListener, UnixStream};
 use std::any::Any;
 use std::sync::Arc;
 
+use super::fd_stream::FdStream;
 use super::sched::Resume;
 use super::sock::UdpSock;
 
@@ -29,6 +30,8 @@ pub enum Kind {
     Udp(Arc<UdpSock>),
     Unix(Arc<UnixStream>),
     UnixListener(Arc<UnixListener>),
+    /// A pipe end, file or standard stream (`ev/fd_stream.rs`).
+    Fd(Arc<FdStream>),
 }
 
 /// A wait on this stream: its task, seq, and whether it is a write.

@@ -274,6 +274,7 @@ impl Isolate {
             | Value::Tuple(_)
             | Value::Str(_)
             | Value::Buffer(_)
+            | Value::Abstract(_)
                 if argc >= 1 =>
             {
                 let key = self.stack[ab + 1];

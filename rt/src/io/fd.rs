@@ -15,7 +15,7 @@
 //! length, even when the cached buffer is larger.
 
 use std::io;
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 
 use parking_lot::Mutex;
 
@@ -79,6 +79,11 @@ impl IoFd {
 
     pub(crate) fn raw(&self) -> RawFd {
         self.raw
+    }
+
+    /// The descriptor, borrowed (for duplicating it, e.g. as a child's stdio).
+    pub(crate) fn borrow_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_ref().expect("fd is open until drop").as_fd()
     }
 
     fn take_buf(slot: &mut Option<Vec<u8>>, cap: usize) -> Vec<u8> {

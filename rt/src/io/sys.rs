@@ -267,6 +267,13 @@ pub(crate) fn peer_addr(fd: RawFd) -> io::Result<RawAddr> {
     Ok(a)
 }
 
+/// True if `fd`'s open file description has O_NONBLOCK.
+pub(crate) fn is_nonblocking(fd: RawFd) -> io::Result<bool> {
+    // SAFETY: plain fcntl call; the result is checked.
+    let flags = check("fcntl(F_GETFL)", unsafe { libc::fcntl(fd, libc::F_GETFL) })?;
+    Ok(flags & libc::O_NONBLOCK != 0)
+}
+
 pub(crate) fn set_nonblocking(fd: RawFd, on: bool) -> io::Result<()> {
     // SAFETY: plain fcntl calls on an fd the caller owns.
     let flags = check("fcntl(F_GETFL)", unsafe { libc::fcntl(fd, libc::F_GETFL) })?;
