@@ -1,0 +1,2 @@
+# tokio peer: the same program on tokio's multi-thread runtime (2 workers)
+tcp_echo_tokio --conns 1 --rounds 100000
