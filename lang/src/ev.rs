@@ -32,6 +32,7 @@ pub mod ops;
 pub mod sched;
 pub mod sock;
 pub mod stream;
+pub mod task_table;
 pub mod turnstile;
 
 pub use driver::{EvRun, Finished};

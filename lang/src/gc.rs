@@ -25,6 +25,7 @@ impl Heap {
         while let Some(v) = gray.pop() {
             self.mark_one(v, &mut gray);
         }
+        self.gray_spare = gray;
         let freed = self.strings.sweep()
             + self.buffers.sweep()
             + self.tuples.sweep()

@@ -40,6 +40,10 @@ pub struct Heap {
     pub inhibit: u32,
     /// Number of collections so far.
     pub collections: u64,
+    /// The gray stack of the last collection, kept (empty) for the next:
+    /// with a million live objects it is large, and allocating it afresh
+    /// each time means faulting its pages in again.
+    pub gray_spare: Vec<Value>,
 }
 
 impl Heap {

@@ -204,7 +204,7 @@ fn abort(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
 
 fn all_tasks(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
     args::arity(iso, a, 0, Some(0))?;
-    let mut ts: Vec<(u64, Ref)> = iso.ev.tasks.iter().map(|(r, i)| (i.id, *r)).collect();
+    let mut ts: Vec<(u64, Ref)> = iso.ev.tasks.iter().map(|(r, i)| (i.id, r)).collect();
     ts.sort();
     let items = ts.into_iter().map(|(_, r)| Value::Fiber(r)).collect();
     Ok(iso.heap.array(items))

@@ -10,10 +10,10 @@
 //! - Every heap value held here is reported by `trace` (a GC root).
 
 use super::ops::Ops;
+use super::task_table::TaskTable;
 use crate::value::{Ref, Value};
 use std::cmp::Ordering;
-use std::collections::{BinaryHeap, HashMap, VecDeque};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::collections::{BinaryHeap, VecDeque};
 use std::time::Instant;
 
 /// How a parked task continues.
@@ -97,32 +97,10 @@ impl Ord for Timer {
     }
 }
 
-/// Hasher for `Ref` keys: they are small distinct integers, so one
-/// multiply spreads them well (SipHash costs more than the rest of a park).
-#[derive(Default)]
-pub struct RefHasher(u64);
-
-impl Hasher for RefHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 ^ b as u64).wrapping_mul(0x100_0000_01b3);
-        }
-    }
-    fn write_u32(&mut self, n: u32) {
-        self.0 = (n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
-}
-
-/// Live tasks by root fiber.
-pub type TaskMap = HashMap<Ref, TaskInfo, BuildHasherDefault<RefHasher>>;
-
 /// The event loop state of one isolate.
 #[derive(Debug, Default)]
 pub struct Loop {
-    pub tasks: TaskMap,
+    pub tasks: TaskTable,
     pub ready: VecDeque<Ref>,
     /// The task whose fiber chain is running.
     pub current: Option<Ref>,
@@ -275,7 +253,7 @@ impl Loop {
         out.extend(self.ops.tasks().map(Value::Fiber));
         out.extend(self.current.map(Value::Fiber));
         for (t, info) in &self.tasks {
-            out.push(Value::Fiber(*t));
+            out.push(Value::Fiber(t));
             out.push(info.supervisor);
             if let Some(e) = info.cancel_pending {
                 out.push(e);

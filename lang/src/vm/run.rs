@@ -337,7 +337,7 @@ impl Isolate {
         if self.stack.len() > top {
             self.stack.truncate(top);
         }
-        let mut roots: Vec<Value> = Vec::with_capacity(self.stack.len() + 64);
+        let mut roots = std::mem::take(&mut self.heap.gray_spare);
         roots.extend_from_slice(&self.stack);
         roots.extend(self.frames.iter().map(|f| Value::Closure(f.closure)));
         roots.extend(self.open_upvals.iter().map(|u| Value::Upval(*u)));
