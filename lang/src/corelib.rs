@@ -16,6 +16,10 @@ mod buffers;
 mod data;
 mod ev_chan;
 mod ev_futex;
+mod ev_sync;
+mod ev_sync_gates;
+mod ev_sync_locks;
+mod ev_sync_queue;
 mod ev_task;
 mod fibers;
 mod files;
@@ -50,6 +54,7 @@ pub fn register_all(iso: &mut crate::isolate::Isolate) {
     ev_chan::register(&mut env);
     net::register(&mut env);
     ev_futex::register(&mut env);
+    ev_sync::register(&mut env);
 }
 
 /// The library modules of issue 6 (after the engine's, replacing some).

@@ -27,6 +27,7 @@
 
 pub mod chan;
 pub mod driver;
+pub mod grant;
 pub mod ops;
 pub mod sched;
 pub mod stream;
