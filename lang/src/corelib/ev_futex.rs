@@ -7,7 +7,9 @@
 //! - A wait is an op (`ev::ops`) around `WaitTable::wait_async`, so the
 //!   compare-and-enqueue happens under the bucket lock, and dropping the
 //!   op (cancel, timeout) withdraws the record and passes on a wake it had
-//!   already received (the table's baton rule).
+//!   already received (the table's baton rule). A wake that reached the
+//!   task but was never resumed with (cancelled while ready) is passed on
+//!   too, through the wait's grant (`ev::grant`).
 //! - Atomics and locks are `Arc`-shared handles: their key is the address
 //!   of their cell, the same in every isolate and thread.
 //! - A lock word holds 0 (free) or its owner's token, unique per task in
