@@ -131,7 +131,16 @@ impl Writer {
                 }
             }
             other => {
-                let m = format!("marshal: cannot marshal a {}", other.type_name());
+                let kind = match other {
+                    Value::Abstract(r) => iso
+                        .heap
+                        .abstracts
+                        .get(r)
+                        .as_ref()
+                        .map_or("abstract", |a| a.type_name()),
+                    _ => other.type_name(),
+                };
+                let m = format!("marshal: cannot marshal a {}", kind);
                 return Err(iso.err(m));
             }
         }

@@ -323,6 +323,7 @@
 (check (not= item copy))
 (check-error (:put q (fn [] 1)) "queue :put: cannot copy the item into the queue (cannot marshal a function)")
 (check-error (:try-put q (ev/chan)))
+(check-error (:put q sync/closed) "queue :put: cannot copy the item into the queue (cannot marshal a sync/closed)")
 (check (= 0 (:size q)))
 # a cancelled parked taker takes nothing; the next taker gets the item
 (def t-a (ev/spawn (:take q)))
