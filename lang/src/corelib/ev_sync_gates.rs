@@ -4,7 +4,10 @@
 //! - Barrier: spindle-sync's reusable `Barrier` (a generation word). The
 //!   leader is the arrival that completes a generation, exactly one per
 //!   generation; a party whose wait times out (its future dropped)
-//!   withdraws its arrival if the generation is still open.
+//!   withdraws its arrival if the generation is still open. One race is
+//!   left open: a timeout that fires in the same loop turn as the release
+//!   resumes the party with :timeout although the others counted it (the
+//!   loop timer's answer is fixed when it fires).
 //! - Latch: spindle-sync's `Latch`; once open it stays open.
 //! - Once: the state machine of spindle-sync's `Once` (INCOMPLETE ->
 //!   RUNNING -> COMPLETE, back to INCOMPLETE when the initializer fails),

@@ -19,6 +19,9 @@
 //!   is lost and order is kept.
 //! - After close, takers drain what is queued, then get `sync/closed`;
 //!   puts return false and enqueue nothing.
+//! - A put that committed stays committed: if its task is cancelled before
+//!   resuming, the item is already visible to takers and the putter just
+//!   raises the cancel (a put hands nothing to its own task to give back).
 
 use super::args;
 use super::ev_sync::{arg, closed, new_obj, opt_timeout, park_op, Answer, Handle, Kind};
