@@ -4,10 +4,11 @@
 //! - Barrier: spindle-sync's reusable `Barrier` (a generation word). The
 //!   leader is the arrival that completes a generation, exactly one per
 //!   generation; a party whose wait times out (its future dropped)
-//!   withdraws its arrival if the generation is still open. One race is
-//!   left open: a timeout that fires in the same loop turn as the release
-//!   resumes the party with :timeout although the others counted it (the
-//!   loop timer's answer is fixed when it fires).
+//!   withdraws its arrival if the generation is still open. Its timer
+//!   runs inside the wait's own future, which looks at the barrier once
+//!   more when the timer fires: a party released in the same loop turn as
+//!   its timeout passes (a withdrawal could no longer undo its arrival,
+//!   which the others already counted).
 //! - Latch: spindle-sync's `Latch`; once open it stays open.
 //! - Once: the state machine of spindle-sync's `Once` (INCOMPLETE ->
 //!   RUNNING -> COMPLETE, back to INCOMPLETE when the initializer fails),
@@ -30,8 +31,11 @@ use crate::ev::grant::Grant;
 use crate::isolate::{Flow, Isolate};
 use crate::value::Value;
 use spindle_sync::{Barrier, Latch};
+use std::future::{poll_fn, Future};
 use std::sync::atomic::{AtomicI64, AtomicU32, Ordering};
 use std::sync::Arc;
+use std::task::Poll;
+use std::time::Instant;
 
 fn count_arg(iso: &mut Isolate, a: &[Value], i: usize, what: &str) -> Result<usize, Flow> {
     let n = args::int(iso, a, i)?;
@@ -54,11 +58,28 @@ fn barrier_wait(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
         Handle::Barrier(b) => Some(b.clone()),
         _ => None,
     })?;
-    let timeout = opt_timeout(iso, a, 1)?;
-    let on_timeout = iso.heap.keyword("timeout");
-    park_op(iso, timeout, on_timeout, async move {
-        let r = b.wait_async().await;
-        (Grant::none(), Answer::Bool(r.is_leader()))
+    let deadline = opt_timeout(iso, a, 1)?.map(|d| Instant::now() + d);
+    park_op(iso, None, Value::Nil, async move {
+        let mut wait = Box::pin(b.wait_async());
+        let mut timer = deadline.map(|at| Box::pin(spindle_rt::time::sleep_until(at)));
+        let passed = poll_fn(|cx| {
+            // The barrier first: at the deadline this is the last look.
+            if let Poll::Ready(r) = wait.as_mut().poll(cx) {
+                return Poll::Ready(Some(r));
+            }
+            match timer.as_mut().map(|t| t.as_mut().poll(cx)) {
+                Some(Poll::Ready(())) => Poll::Ready(None),
+                _ => Poll::Pending,
+            }
+        })
+        .await;
+        // On a timeout, dropping the wait withdraws the arrival.
+        drop(wait);
+        let answer = match passed {
+            Some(r) => Answer::Bool(r.is_leader()),
+            None => Answer::Keyword("timeout"),
+        };
+        (Grant::none(), answer)
     })
 }
 
