@@ -88,7 +88,8 @@
   (while (not done)
     (case (sync/-once-claim o)
       :done (do (set result (sync/-field o 1)) (set done true))
-      :run (let [f (fiber/new (sync/-field o 0) :ie)
+      :run (let [thunk (sync/-field o 0)
+                 f (fiber/new (fn [] (thunk)) :ie)
                  r (resume f)
                  ok (not= :error (fiber/status f))]
              (sync/-once-finish o ok r)

@@ -293,6 +293,8 @@
 (check (= 2 (ev/join o-waiter)))
 (check (= 2 (:get slow)))
 (check-error (sync/make-once 1))
+(def native-once (sync/make-once os/cwd))
+(check (= (os/cwd) (:get native-once)) "a cfunction thunk works")
 
 # ---- queue ----
 (def q (sync/make-queue 2))
