@@ -60,3 +60,32 @@ impl fmt::Debug for Grant {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Grant;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    fn counted() -> (Arc<AtomicUsize>, Grant) {
+        let n = Arc::new(AtomicUsize::new(0));
+        let m = n.clone();
+        (
+            n,
+            Grant::new(move || {
+                m.fetch_add(1, Ordering::SeqCst);
+            }),
+        )
+    }
+
+    #[test]
+    fn dropped_grant_gives_back_once_and_kept_grant_never() {
+        let (n, g) = counted();
+        drop(g);
+        assert_eq!(n.load(Ordering::SeqCst), 1);
+        let (n, g) = counted();
+        g.keep();
+        assert_eq!(n.load(Ordering::SeqCst), 0);
+        drop(Grant::none());
+    }
+}
