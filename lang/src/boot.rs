@@ -24,6 +24,7 @@ const PRELUDE: &[(&str, &str)] = &[
         include_str!("prelude/collections.janet"),
     ),
     ("modules.janet", include_str!("prelude/modules.janet")),
+    ("sync.janet", include_str!("prelude/sync.janet")),
 ];
 
 /// Default reductions per quantum.

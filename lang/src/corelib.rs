@@ -17,6 +17,10 @@ mod data;
 mod ev_chan;
 mod ev_files;
 mod ev_futex;
+mod ev_sync;
+mod ev_sync_gates;
+mod ev_sync_locks;
+mod ev_sync_queue;
 mod ev_task;
 mod fibers;
 mod files;
@@ -66,6 +70,7 @@ pub fn register_all(iso: &mut crate::isolate::Isolate) {
     ev_files::register(&mut env);
     process::register(&mut env);
     spawn::register(&mut env);
+    ev_sync::register(&mut env);
 }
 
 /// The library modules of issue 6 (after the engine's, replacing some).

@@ -28,6 +28,7 @@
 pub mod chan;
 pub mod driver;
 pub mod fd_stream;
+pub mod grant;
 pub mod ops;
 pub mod sched;
 pub mod sock;

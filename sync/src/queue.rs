@@ -190,6 +190,18 @@ impl<T> Queue<T> {
         }
     }
 
+    /// Puts back at the front an item a taker was handed but could not use
+    /// (a task cancelled after its take completed), so the next taker gets
+    /// it in its old place; wakes one taker. It ignores the bound and close:
+    /// the item was already queued, and takers drain a closed queue.
+    pub fn give_back(&self, item: T) {
+        let mut items = self.items.lock();
+        items.push_front(item);
+        self.mirror.fetch_add(ONE, Ordering::Release);
+        drop(items);
+        global().wake(self.take_key(), 1);
+    }
+
     /// Blocks the thread until there is room; errors if closed.
     pub fn put(&self, item: T) -> Result<(), Closed<T>> {
         match self.put_inner(item, None) {
@@ -355,5 +367,30 @@ mod tests {
         );
         q.close();
         assert_eq!(t.as_mut().poll(&mut cx), Poll::Ready(Err(Closed(()))));
+    }
+
+    #[test]
+    fn given_back_item_goes_first_and_wakes_a_taker() {
+        let q = Queue::new(2);
+        q.try_put(1).unwrap();
+        q.try_put(2).unwrap();
+        let first = q.try_take().unwrap();
+        q.try_put(3).unwrap();
+        // The taker's task was cancelled: the item returns to its place,
+        // even though a put refilled the slot and the queue is closed.
+        q.close();
+        q.give_back(first);
+        assert_eq!(q.len(), 3);
+        assert_eq!(q.take(), Ok(1));
+        assert_eq!(q.take(), Ok(2));
+        assert_eq!(q.take(), Ok(3));
+        assert_eq!(q.take(), Err(Closed(())));
+
+        let q: Queue<u32> = Queue::new(1);
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut t = Box::pin(q.take_async());
+        assert!(t.as_mut().poll(&mut cx).is_pending());
+        q.give_back(7);
+        assert_eq!(t.as_mut().poll(&mut cx), Poll::Ready(Ok(7)));
     }
 }

@@ -7,17 +7,19 @@
 //! - A wait is an op (`ev::ops`) around `WaitTable::wait_async`, so the
 //!   compare-and-enqueue happens under the bucket lock, and dropping the
 //!   op (cancel, timeout) withdraws the record and passes on a wake it had
-//!   already received (the table's baton rule).
+//!   already received (the table's baton rule). A wake that reached the
+//!   task but was never resumed with (cancelled while ready) is passed on
+//!   too, through the wait's grant (`ev::grant`).
 //! - Atomics and locks are `Arc`-shared handles: their key is the address
 //!   of their cell, the same in every isolate and thread.
 //! - A lock word holds 0 (free) or its owner's token, unique per task in
 //!   the process (isolate uid << 32 | task id).
 
 use super::args;
-use super::ev_task::{await_flow, park, seconds};
+use super::ev_sync::{park_op, Answer};
+use super::ev_task::seconds;
 use super::registry::Env;
-use crate::ev::ops::{Done, OpFuture};
-use crate::ev::Resume;
+use crate::ev::grant::Grant;
 use crate::isolate::{Flow, Isolate};
 use crate::objects::{hash_bytes, AbstractType};
 use crate::table::TableObj;
@@ -26,7 +28,6 @@ use spindle_sync::WaitResult;
 use std::any::Any;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
 
 /// A shared 64-bit cell: `ev/atomic` (kind "core/atomic") or an `ev/lock`
 /// word (kind "core/lock").
@@ -53,14 +54,14 @@ impl AbstractType for Cell {
     }
 }
 
-fn cell_of(iso: &mut Isolate, v: Value, lock: bool) -> Option<Arc<AtomicI64>> {
+pub(super) fn cell_of(iso: &mut Isolate, v: Value, lock: bool) -> Option<Arc<AtomicI64>> {
     let Value::Abstract(r) = v else { return None };
     let b = iso.heap.abstracts.get(r).as_ref()?;
     let c = (b.as_ref() as &dyn Any).downcast_ref::<Cell>()?;
     (c.lock == lock).then(|| c.cell.clone())
 }
 
-fn key_of_cell(c: &Arc<AtomicI64>) -> usize {
+pub(super) fn key_of_cell(c: &Arc<AtomicI64>) -> usize {
     Arc::as_ptr(c) as usize
 }
 
@@ -85,7 +86,7 @@ fn key_of(iso: &mut Isolate, v: Value) -> Result<usize, Flow> {
 static LOOP_UIDS: AtomicU64 = AtomicU64::new(1);
 
 /// The running task's process-unique token.
-fn owner_token(iso: &mut Isolate) -> Result<i64, Flow> {
+pub(super) fn owner_token(iso: &mut Isolate) -> Result<i64, Flow> {
     let Some(t) = iso.ev.current else {
         return Err(iso.err("no current task"));
     };
@@ -160,33 +161,40 @@ fn a_cas(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
     ))
 }
 
+/// A free `ev/lock` (also a monitor's lock).
+pub(super) fn make_lock(iso: &mut Isolate) -> Value {
+    make_cell(iso, 0, true)
+}
+
+/// An `ev/atomic` holding `init` (the cell of a `sync/make-futex`).
+pub(super) fn make_atomic(iso: &mut Isolate, init: i64) -> Value {
+    make_cell(iso, init, false)
+}
+
 /// Parks on `key` while `validate` holds; resumes with :ok / :mismatch,
-/// or :timeout after `timeout`.
+/// or :timeout after `timeout`. A wake the task got but never resumed
+/// with (cancelled meanwhile) is passed to the next waiter.
 fn wait_op(
     iso: &mut Isolate,
     key: usize,
     validate: impl FnOnce() -> bool + Unpin + Send + 'static,
     timeout: Option<std::time::Duration>,
 ) -> Result<Value, Flow> {
-    let (task, seq) = park(iso)?;
-    if let Some(d) = timeout {
-        let k = iso.heap.keyword("timeout");
-        iso.ev
-            .add_timer(task, seq, Instant::now() + d, Resume::Value(k));
-    }
-    let fut: OpFuture = Box::pin(async move {
-        let r = spindle_sync::global().wait_async(key, validate).await;
-        Box::new(move |iso: &mut Isolate| {
-            let name = match r {
-                WaitResult::Woken => "ok",
-                WaitResult::Invalid => "mismatch",
-                WaitResult::TimedOut => "timeout",
-            };
-            Resume::Value(iso.heap.keyword(name))
-        }) as Done
-    });
-    iso.ev.ops.add(task, seq, fut);
-    Err(await_flow())
+    let on_timeout = iso.heap.keyword("timeout");
+    park_op(iso, timeout, on_timeout, async move {
+        match spindle_sync::global().wait_async(key, validate).await {
+            WaitResult::Woken => (baton(key), Answer::Keyword("ok")),
+            WaitResult::Invalid => (Grant::none(), Answer::Keyword("mismatch")),
+            WaitResult::TimedOut => (Grant::none(), Answer::Keyword("timeout")),
+        }
+    })
+}
+
+/// The grant of a plain wake: given back, it wakes the next waiter on `key`.
+pub(super) fn baton(key: usize) -> Grant {
+    Grant::new(move || {
+        spindle_sync::global().wake(key, 1);
+    })
 }
 
 fn futex_wait(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
@@ -283,13 +291,22 @@ fn release(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
     args::arity(iso, a, 1, Some(1))?;
     let c = lock_arg(iso, a)?;
     let me = owner_token(iso)?;
+    if !unlock(&c, me) {
+        return Err(iso.err("cannot release a lock this task does not hold"));
+    }
+    Ok(Value::Nil)
+}
+
+/// Releases lock word `c` if task `me` holds it (and wakes one waiter);
+/// false if it does not.
+pub(super) fn unlock(c: &Arc<AtomicI64>, me: i64) -> bool {
     if c.compare_exchange(me, 0, Ordering::Release, Ordering::Relaxed)
         .is_err()
     {
-        return Err(iso.err("cannot release a lock this task does not hold"));
+        return false;
     }
-    spindle_sync::global().wake(key_of_cell(&c), 1);
-    Ok(Value::Nil)
+    spindle_sync::global().wake(key_of_cell(c), 1);
+    true
 }
 
 fn held(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
@@ -301,7 +318,7 @@ fn lock_methods(iso: &mut Isolate, _: &[Value]) -> Result<Value, Flow> {
     Ok(iso.ev.lock_methods)
 }
 
-fn method_table(env: &mut Env, methods: &[(&str, &str)]) -> Value {
+pub(super) fn method_table(env: &mut Env, methods: &[(&str, &str)]) -> Value {
     let mut t = TableObj::default();
     for (k, name) in methods {
         let idx = env.iso.natives.iter().position(|n| n.name == *name);

@@ -131,7 +131,16 @@ impl Writer {
                 }
             }
             other => {
-                let m = format!("marshal: cannot marshal a {}", other.type_name());
+                let kind = match other {
+                    Value::Abstract(r) => iso
+                        .heap
+                        .abstracts
+                        .get(r)
+                        .as_ref()
+                        .map_or("abstract", |a| a.type_name()),
+                    _ => other.type_name(),
+                };
+                let m = format!("marshal: cannot marshal a {}", kind);
                 return Err(iso.err(m));
             }
         }
@@ -245,28 +254,22 @@ impl Reader<'_> {
     }
 }
 
-fn marshal(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
-    args::arity(iso, a, 1, Some(3))?;
+/// `v` as marshal bytes (also the copy form of queue items); raises as
+/// `marshal` does.
+pub fn to_bytes(iso: &mut Isolate, v: Value) -> Result<Vec<u8>, Flow> {
     let mut w = Writer {
         out: Vec::new(),
         seen: HashMap::new(),
         next: 0,
     };
-    w.value(iso, a[0], 0)?;
-    match args::opt(a, 2) {
-        Value::Buffer(b) => {
-            iso.heap.buffers.get_mut(b).extend_from_slice(&w.out);
-            Ok(a[2])
-        }
-        _ => Ok(iso.heap.buffer(w.out)),
-    }
+    w.value(iso, v, 0)?;
+    Ok(w.out)
 }
 
-fn unmarshal(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
-    args::arity(iso, a, 1, Some(2))?;
-    let src = args::bytes(iso, a, 0)?;
+/// The value marshalled in `src`; raises "invalid marshal data".
+pub fn from_bytes(iso: &mut Isolate, src: &[u8]) -> Result<Value, Flow> {
     let mut r = Reader {
-        src: &src,
+        src,
         pos: 0,
         refs: Vec::new(),
     };
@@ -274,6 +277,24 @@ fn unmarshal(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
         Some(v) => Ok(v),
         None => Err(iso.err("invalid marshal data")),
     }
+}
+
+fn marshal(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
+    args::arity(iso, a, 1, Some(3))?;
+    let out = to_bytes(iso, a[0])?;
+    match args::opt(a, 2) {
+        Value::Buffer(b) => {
+            iso.heap.buffers.get_mut(b).extend_from_slice(&out);
+            Ok(a[2])
+        }
+        _ => Ok(iso.heap.buffer(out)),
+    }
+}
+
+fn unmarshal(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
+    args::arity(iso, a, 1, Some(2))?;
+    let src = args::bytes(iso, a, 0)?;
+    from_bytes(iso, &src)
 }
 
 /// Registers the module.

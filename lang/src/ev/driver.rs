@@ -207,6 +207,9 @@ fn run_task(iso: &mut Isolate, t: Ref) -> Option<Outcome> {
         return None;
     };
     info.state = TaskState::Running;
+    if let Some(g) = info.grant.take() {
+        g.keep();
+    }
     iso.ev.current = Some(t);
     Some(match r {
         Resume::Value(v) => iso.resume(t, v),

@@ -9,6 +9,7 @@
 //!   records anywhere (channels, timers, task waiter lists) are harmless.
 //! - Every heap value held here is reported by `trace` (a GC root).
 
+use super::grant::Grant;
 use super::ops::Ops;
 use super::task_table::TaskTable;
 use crate::value::{Ref, Value};
@@ -68,6 +69,8 @@ pub struct TaskInfo {
     pub supervisor: Value,
     /// A cancel asked for while the task itself was running.
     pub cancel_pending: Option<Value>,
+    /// What its finished wait handed it, until it resumes (`ev::grant`).
+    pub grant: Option<Grant>,
 }
 
 /// A timer: at `at`, wake `task` if still parked with `seq`.
@@ -114,6 +117,9 @@ pub struct Loop {
     /// Method tables of atomics and locks.
     pub atomic_methods: Value,
     pub lock_methods: Value,
+    /// std/sync: each kind's method table, and the `sync/closed` sentinel
+    /// (indexed by `corelib::ev_sync::Kind`).
+    pub sync_values: Vec<Value>,
     /// Process-unique id of this loop (0 until first needed; lock owners).
     pub uid: u64,
     /// Rust operations in flight (I/O).
@@ -138,6 +144,7 @@ impl Loop {
                 observed: false,
                 supervisor,
                 cancel_pending: None,
+                grant: None,
             },
         );
         if front {
@@ -227,7 +234,12 @@ impl Loop {
         };
         self.ops.dirty = true;
         match info.state {
-            TaskState::Ready(_) => info.state = TaskState::Ready(Resume::Error(err)),
+            TaskState::Ready(_) => {
+                // The wait it finished will not be acted on: give back what
+                // it was handed (dropping the grant does).
+                info.grant = None;
+                info.state = TaskState::Ready(Resume::Error(err));
+            }
             TaskState::Running => info.cancel_pending = Some(err),
             TaskState::Parked { .. } => {
                 info.state = TaskState::Ready(Resume::Error(err));
@@ -250,6 +262,7 @@ impl Loop {
         out.push(self.stream_methods);
         out.push(self.atomic_methods);
         out.push(self.lock_methods);
+        out.extend(self.sync_values.iter().copied());
         out.extend(self.ops.tasks().map(Value::Fiber));
         out.extend(self.current.map(Value::Fiber));
         for (t, info) in &self.tasks {

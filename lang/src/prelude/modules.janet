@@ -1,5 +1,6 @@
 # Environments and modules: the dynamic-binding names (*out* ...),
-# make-env, dofile, module/find over module/paths, require (cached in
+# make-env, dofile, module/find over module/paths, require (built-in
+# modules such as std/sync from module/builtins; files cached in
 # module/cache, cycles caught through module/loading), import/import*/use
 # with :as, :prefix and :export, and doc.
 #
@@ -17,6 +18,9 @@
 
 (def module/cache "Table from resolved module path to its environment." @{})
 (def module/loading "Table of module paths being loaded (to catch cycles)." @{})
+(def module/builtins
+  "Table from a built-in module's name (e.g. \"std/sync\") to its environment. require looks a name up here before searching module/paths."
+  @{})
 (def module/paths
   "Module search templates: :all: is the import path, :cur: the importing file's directory, :sys: (dyn :syspath)."
   @[[":cur:/:all:.janet" :source]
@@ -85,16 +89,19 @@
 (defn require
   "(require path & args)\n\nLoads the module at path once (later calls return the cached environment) and returns its environment."
   [path & args]
-  (def [full msg] (module/find path))
-  (unless full (error msg))
-  (if-let [cached (in module/cache full)]
-    cached
+  (if-let [builtin (in module/builtins path)]
+    builtin
     (do
-      (when (in module/loading full) (errorf "circular dependency: %s" full))
-      (put module/loading full true)
-      (def env (defer (put module/loading full nil) (dofile full ;args)))
-      (put module/cache full env)
-      env)))
+      (def [full msg] (module/find path))
+      (unless full (error msg))
+      (if-let [cached (in module/cache full)]
+        cached
+        (do
+          (when (in module/loading full) (errorf "circular dependency: %s" full))
+          (put module/loading full true)
+          (def env (defer (put module/loading full nil) (dofile full ;args)))
+          (put module/cache full env)
+          env)))))
 
 (defn- basename-prefix [path]
   (def parts (string/find-all "/" path))
