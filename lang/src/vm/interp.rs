@@ -31,6 +31,14 @@ pub enum Exit {
     Gc,
     /// The quantum is used up.
     Fuel,
+    /// Arithmetic on a non-number found an operator method (Janet's `:+`,
+    /// `:r+`...): call `f` with `args` and put the result in absolute slot
+    /// `dest`.
+    Method {
+        dest: usize,
+        f: Value,
+        args: [Value; 2],
+    },
 }
 
 /// Result of setting up a closure frame.
@@ -162,6 +170,13 @@ impl Isolate {
                 return Exit::Error($msg);
             }};
         }
+        // Arithmetic on a non-number: an operator method or an error.
+        macro_rules! arith_slow {
+            ($op:expr, $rop:expr, $d:ident, $x:expr, $y:expr) => {{
+                save!();
+                return super::ops::arith_slow(heap, $op, $rop, base + $d as usize, $x, $y);
+            }};
+        }
         // Frame state is re-read at the top of the loop; a frame change
         // only needs the new top frame's pc.
         macro_rules! reload {
@@ -234,7 +249,7 @@ impl Isolate {
                         stack[base + d as usize] = Value::Num(r);
                     } else {
                         let (x, y) = num2!(stack, base, a, b);
-                        fail!(super::ops::arith_error(heap, "+", x, y))
+                        arith_slow!("+", "r+", d, x, y)
                     }
                 }
                 Op::AddK(d, a, k) => {
@@ -243,7 +258,7 @@ impl Isolate {
                         stack[base + d as usize] = Value::Num(r);
                     } else {
                         let x = stack[base + a as usize];
-                        fail!(super::ops::arith_error(heap, "+", x, Value::Num(k as f64)))
+                        arith_slow!("+", "r+", d, x, Value::Num(k as f64))
                     }
                 }
                 Op::Sub(d, a, b) => {
@@ -254,7 +269,7 @@ impl Isolate {
                         stack[base + d as usize] = Value::Num(r);
                     } else {
                         let (x, y) = num2!(stack, base, a, b);
-                        fail!(super::ops::arith_error(heap, "-", x, y))
+                        arith_slow!("-", "r-", d, x, y)
                     }
                 }
                 Op::Mul(d, a, b) => {
@@ -265,7 +280,7 @@ impl Isolate {
                         stack[base + d as usize] = Value::Num(r);
                     } else {
                         let (x, y) = num2!(stack, base, a, b);
-                        fail!(super::ops::arith_error(heap, "*", x, y))
+                        arith_slow!("*", "r*", d, x, y)
                     }
                 }
                 Op::Div(d, a, b) => {
@@ -276,7 +291,7 @@ impl Isolate {
                         stack[base + d as usize] = Value::Num(r);
                     } else {
                         let (x, y) = num2!(stack, base, a, b);
-                        fail!(super::ops::arith_error(heap, "/", x, y))
+                        arith_slow!("/", "r/", d, x, y)
                     }
                 }
                 Op::Lt(d, a, b) => {
