@@ -62,3 +62,18 @@
 (check (deep= long (parse pretty)) "pretty output reads back")
 (def ptab @{:alpha (range 30) :beta "b"})
 (check (deep= ptab (parse (f "%m" ptab))))
+
+# Tuples print as they were built, as Janet's printers do: a bracket
+# literal (also when evaluated) and tuple/brackets with [], the rest with ().
+(check (= "[1 2]" (string/format "%j" [1 2])))
+(check (= "(1 2)" (string/format "%j" (tuple 1 2))))
+(check (= "(1 2)" (string/format "%j" '(1 2))))
+(check (= "[1 2]" (string/format "%j" '[1 2])))
+(check (= "[1 2]" (string/format "%j" (tuple/brackets 1 2))))
+(check (= "(2 3)" (string/format "%j" (tuple/slice [1 2 3] 1))) "tuple/slice makes a paren tuple")
+(check (= "[1 2 3]" (string/format "%j" [;[1 2] 3])))
+(check (= "([1] (2))" (describe (tuple [1] (tuple 2)))))
+(check (= "[1 2]" (string [1 2])))
+(check (= :brackets (tuple/type [1 2])))
+(check (= :parens (tuple/type (tuple 1 2))))
+(check (= "[1 2]" (string/format "%p" [1 2])))
