@@ -32,13 +32,17 @@ pub enum Exit {
     /// The quantum is used up.
     Fuel,
     /// Arithmetic on a non-number found an operator method (Janet's `:+`,
-    /// `:r+`...): call `f` with `args` and put the result in absolute slot
-    /// `dest`.
-    Method {
-        dest: usize,
-        f: Value,
-        args: [Value; 2],
-    },
+    /// `:r+`...). Boxed so this rare exit does not grow `Exit`.
+    Method(Box<MethodCall>),
+}
+
+/// An operator-method call: `f` with `args`, its result into absolute slot
+/// `dest`.
+#[derive(Debug)]
+pub struct MethodCall {
+    pub dest: usize,
+    pub f: Value,
+    pub args: [Value; 2],
 }
 
 /// Result of setting up a closure frame.

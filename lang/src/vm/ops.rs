@@ -5,7 +5,7 @@
 //! Invariant: these functions only read and allocate; they never collect
 //! (collection happens at the safe point after the instruction).
 
-use super::interp::Exit;
+use super::interp::{Exit, MethodCall};
 use crate::bytecode::{Op, Proto};
 use crate::heap::Heap;
 use crate::printer;
@@ -55,7 +55,7 @@ pub fn operator_method(
 /// numbers: an operator-method call for the outer loop, or Janet's error.
 pub fn arith_slow(heap: &mut Heap, op: &str, rop: &str, dest: usize, x: Value, y: Value) -> Exit {
     match operator_method(heap, op, Some(rop), x, y) {
-        Some((f, args)) => Exit::Method { dest, f, args },
+        Some((f, args)) => Exit::Method(Box::new(MethodCall { dest, f, args })),
         None => Exit::Error(arith_error(heap, op, x, y)),
     }
 }

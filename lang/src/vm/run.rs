@@ -190,9 +190,9 @@ impl Isolate {
                     None
                 }
                 Exit::Call { ab, argc, tail } => self.call_at(ab, argc, tail, boundary),
-                Exit::Method { dest, f, args } => match self.call_operator(f, &args) {
+                Exit::Method(m) => match self.call_operator(m.f, &m.args) {
                     Ok(v) => {
-                        self.stack[dest] = v;
+                        self.stack[m.dest] = v;
                         if self.heap.wants_collect() {
                             self.collect_now();
                         }
