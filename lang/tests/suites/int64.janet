@@ -133,3 +133,7 @@
 (check (= 1 (compare :anything vec2)) "y's :compare, negated")
 (def bad @{:+ (fn [a b] (error "boom"))})
 (check (= "boom" (get (protect (+ bad 1)) 1)) "an error in a method propagates")
+(check (= "-9223372036854775808" (string/format "%d" (i64 "-0x8000000000000000"))) "%d prints all 64 bits")
+(check (= "ffffffffffffffff" (string/format "%x" (u64 -1))))
+(check (= "18446744073709551615" (string/format "%d" (u64 -1))))
+(check (= "  -7" (string/format "%4d" (i64 -7))))
