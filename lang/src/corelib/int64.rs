@@ -181,11 +181,22 @@ pub fn receiver(iso: &mut Isolate, a: &[Value], who: &str) -> Result<Int64, Flow
 fn to_number(iso: &mut Isolate, a: &[Value]) -> R {
     args::arity(iso, a, 1, Some(1))?;
     let x = receiver(iso, a, "int/to-number")?;
-    Ok(Value::Num(if x.signed {
-        x.bits as i64 as f64
+    // Janet refuses values a double cannot hold exactly.
+    const SAFE: u64 = 1 << 53;
+    let (magnitude, n) = if x.signed {
+        let v = x.bits as i64;
+        (v.unsigned_abs(), v as f64)
     } else {
-        x.bits as f64
-    }))
+        (x.bits, x.bits as f64)
+    };
+    if magnitude > SAFE {
+        let t = x.text().unwrap_or_default();
+        return Err(iso.err(format!(
+            "int/to-number: {} is out of the safe integer range (2^53)",
+            t
+        )));
+    }
+    Ok(Value::Num(n))
 }
 
 fn to_string(iso: &mut Isolate, a: &[Value]) -> R {
@@ -209,7 +220,7 @@ pub fn register(env: &mut Env) {
     );
     env.native(
         "int/to-number",
-        "(int/to-number x)\n\nA 64-bit integer as a number (may lose precision past 2^53).",
+        "(int/to-number x)\n\nA 64-bit integer as a number; raises when its magnitude is past 2^53, where numbers lose precision.",
         to_number,
     );
     env.native(

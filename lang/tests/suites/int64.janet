@@ -137,3 +137,8 @@
 (check (= "ffffffffffffffff" (string/format "%x" (u64 -1))))
 (check (= "18446744073709551615" (string/format "%d" (u64 -1))))
 (check (= "  -7" (string/format "%4d" (i64 -7))))
+(check (= 9007199254740991 (int/to-number (u64 9007199254740991))))
+(check (= -9007199254740991 (int/to-number (i64 -9007199254740991))))
+(check-error (int/to-number (u64 "9007199254740993")))
+(check-error (int/to-number (i64 "-9007199254740993")))
+(check-error (int/to-number 1))
