@@ -1,7 +1,8 @@
 //! Equality, hashing and ordering of values, as Janet defines them.
 //!
 //! Invariant: `equals(a, b)` implies `hash(a) == hash(b)`. Strings, tuples and
-//! structs compare by content (`=`); every mutable kind compares by identity.
+//! structs compare by content (`=`); so do abstract objects whose type has a
+//! `compare` hook (64-bit integers); every mutable kind compares by identity.
 //! `deep_equals` also compares arrays, tables and buffers by content.
 
 use crate::heap::Heap;
@@ -46,8 +47,20 @@ impl Heap {
                         y.get(h, |k2| eq(k, k2)).is_some_and(|v2| eq(v, v2))
                     })
             }
+            (Value::Abstract(x), Value::Abstract(y)) => {
+                self.abstract_order(x, y) == Some(Ordering::Equal)
+            }
             _ => false,
         }
+    }
+
+    /// The order an abstract type's `compare` hook gives two of its objects.
+    fn abstract_order(&self, x: crate::value::Ref, y: crate::value::Ref) -> Option<Ordering> {
+        let (a, b) = (
+            self.abstracts.get(x).as_ref()?,
+            self.abstracts.get(y).as_ref()?,
+        );
+        a.compare(b.as_ref())
     }
 
     /// Hash consistent with `equals`.
@@ -88,7 +101,12 @@ impl Heap {
             Value::Closure(r) => mix(r.0 as u64 ^ 0x4_0000_0000),
             Value::Native(i) => mix(i as u64 ^ 0x5_0000_0000),
             Value::Fiber(r) => mix(r.0 as u64 ^ 0x6_0000_0000),
-            Value::Abstract(r) => mix(r.0 as u64 ^ 0x7_0000_0000),
+            Value::Abstract(r) => match self.abstracts.get(r).as_ref() {
+                Some(a) => a
+                    .content_hash()
+                    .unwrap_or_else(|| mix(r.0 as u64 ^ 0x7_0000_0000)),
+                None => mix(r.0 as u64 ^ 0x7_0000_0000),
+            },
             Value::Upval(r) => mix(r.0 as u64 ^ 0x8_0000_0000),
         }
     }
@@ -183,6 +201,9 @@ impl Heap {
                     }
                 }
                 x.len().cmp(&y.len())
+            }
+            (Value::Abstract(x), Value::Abstract(y)) if self.abstract_order(x, y).is_some() => {
+                self.abstract_order(x, y).unwrap_or(Ordering::Equal)
             }
             _ => match rank(a).cmp(&rank(b)) {
                 Ordering::Equal => self.hash(a).cmp(&self.hash(b)),

@@ -56,6 +56,22 @@ pub trait AbstractType: std::any::Any + Send + std::fmt::Debug {
     fn methods(&self) -> Value {
         Value::Nil
     }
+    /// Orders this object against `other` when both are of this type (for
+    /// `=`, `<` and `compare`, as Janet's `compare` hook); `None` keeps the
+    /// default, where an object equals only itself.
+    fn compare(&self, _other: &dyn AbstractType) -> Option<std::cmp::Ordering> {
+        None
+    }
+    /// A content hash, required of every type whose `compare` can say two
+    /// distinct objects are equal (so `=` implies equal hashes).
+    fn content_hash(&self) -> Option<u64> {
+        None
+    }
+    /// The object as text, for types that print their content (Janet's
+    /// `tostring` hook): `print` shows it alone, `describe` as `<name text>`.
+    fn text(&self) -> Option<String> {
+        None
+    }
 }
 
 /// Slot type of the abstract arena.

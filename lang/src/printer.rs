@@ -3,7 +3,9 @@
 //!
 //! Invariant: for nil, booleans, numbers, strings, buffers, keywords,
 //! symbols, tuples, arrays, structs and tables, the readable form reads back
-//! as an equal (`deep=`) value. Other kinds print as `<kind name>`.
+//! as an equal (`deep=`) value. Other kinds print as `<kind name>`
+//! (abstract types with a `text` hook, like int/s64, as `<kind text>`, and
+//! as the bare text under `print`).
 
 use crate::bytecode::Proto;
 use crate::heap::Heap;
@@ -171,12 +173,17 @@ impl<'a> Printer<'a> {
                 let _ = write!(self.out, "<fiber 0x{:06X}>", r.0);
             }
             Value::Abstract(r) => {
-                let name = h
-                    .abstracts
-                    .get(r)
-                    .as_ref()
-                    .map_or("abstract", |a| a.type_name());
-                let _ = write!(self.out, "<{} 0x{:06X}>", name, r.0);
+                let obj = h.abstracts.get(r).as_ref();
+                let name = obj.map_or("abstract", |a| a.type_name());
+                match obj.and_then(|a| a.text()) {
+                    Some(t) if readable => {
+                        let _ = write!(self.out, "<{} {}>", name, t);
+                    }
+                    Some(t) => self.out.push_str(&t),
+                    None => {
+                        let _ = write!(self.out, "<{} 0x{:06X}>", name, r.0);
+                    }
+                }
             }
             Value::Upval(_) => self.out.push_str("<upvalue>"),
         }

@@ -177,3 +177,113 @@ fn stdin_and_stdout_are_streams_that_park() {
         assert_eq!(String::from_utf8_lossy(&out.stderr), "err", "{io}");
     }
 }
+
+/// Runs `-e expr` with `env` set and `input` on stdin; returns the output.
+fn run_with(expr: &str, env: &[(&str, &str)], input: &[u8]) -> std::process::Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut cmd = spindle();
+    cmd.args(["-e", expr])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("run spindle");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin.write_all(input).expect("write stdin");
+    drop(stdin);
+    child.wait_with_output().expect("wait")
+}
+
+#[test]
+fn os_date_and_mktime_follow_the_local_zone() {
+    // TZ=UTC+5 is POSIX for five hours west of UTC.
+    let expr = "(def t 1700000000)
+(def u (os/date t))
+(def l (os/date t true))
+(printf \"%d %d %d\" (u :hours) (l :hours) (- (os/mktime l true) t))
+(printf \"%d\" (- (os/mktime u) t))";
+    for (tz, local_hour) in [("UTC+5", 17), ("UTC-3", 1), ("UTC0", 22)] {
+        let out = run_with(expr, &[("TZ", tz)], b"");
+        assert!(out.status.success(), "{tz}: {out:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            format!("22 {local_hour} 0\n0\n"),
+            "TZ={tz}"
+        );
+    }
+    // A zone with daylight saving time: July is summer time in Berlin.
+    let out = run_with(
+        "(def d (os/date 1690000000 true)) (printf \"%d %j\" (d :hours) (d :dst))",
+        &[("TZ", "CET-1CEST,M3.5.0,M10.5.0/3")],
+        b"",
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "6 true\n", "{out:?}");
+    // TZ changed by the program itself is seen.
+    let out = run_with(
+        "(os/setenv \"TZ\" \"UTC+1\") (def a ((os/date 0 true) :hours)) (os/setenv \"TZ\" \"UTC+2\") (print a \" \" ((os/date 0 true) :hours))",
+        &[],
+        b"",
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "23 22\n", "{out:?}");
+}
+
+#[test]
+fn os_exit_sets_the_exit_code_and_stops_at_once() {
+    let out = run_with("(print \"bye\") (os/exit 7) (print \"not here\")", &[], b"");
+    assert_eq!(out.status.code(), Some(7), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "bye\n");
+    // Pending tasks do not keep the process alive past os/exit.
+    let out = run_with(
+        "(ev/spawn (ev/sleep 5) (print \"late\")) (os/exit 3)",
+        &[],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "");
+    let out = run_with("(os/exit)", &[], b"");
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+}
+
+#[test]
+fn getline_reads_piped_stdin_line_by_line() {
+    let out = run_with(
+        "(def a (getline)) (def b (getline \"> \")) (def c (getline)) (printf \"%j %j %j\" a b c)",
+        &[],
+        b"first line\nsecond\n",
+    );
+    assert!(out.status.success(), "{out:?}");
+    // The prompt goes to stdout; lines keep their newline; EOF gives an
+    // empty buffer.
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "> @\"first line\\n\" @\"second\\n\" @\"\"\n"
+    );
+}
+
+#[test]
+fn os_cd_changes_where_relative_paths_resolve() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path().canonicalize().expect("canonical tempdir");
+    let expr = format!(
+        "(os/cd {:?}) (print (os/cwd)) (spit \"rel.txt\" \"hi\") (print (protect (os/cd \"/nonexistent-spindle-dir\")))",
+        d.to_string_lossy()
+    );
+    let out = run_with(&expr, &[], b"");
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.starts_with(&format!("{}\n", d.display())),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("[false \"cannot cd to /nonexistent-spindle-dir"),
+        "{stdout}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.join("rel.txt")).expect("rel.txt"),
+        "hi"
+    );
+}

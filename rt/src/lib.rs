@@ -6,6 +6,7 @@ mod blocking;
 mod driver;
 pub mod fs;
 mod io;
+pub mod localtime;
 mod loom;
 pub mod net;
 pub mod pipe;

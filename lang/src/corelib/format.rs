@@ -183,9 +183,18 @@ fn pad_text(sp: &Spec, body: &[u8], out: &mut Vec<u8>) {
     }
 }
 
-fn integer(iso: &mut Isolate, v: Value) -> Result<i64, Flow> {
+/// An integer argument: a finite number (truncated) or a 64-bit integer
+/// (all 64 bits, read as its type says), hence i128.
+fn integer(iso: &mut Isolate, v: Value) -> Result<i128, Flow> {
+    if let Some(x) = super::int64::get(iso, v) {
+        return Ok(if x.signed {
+            x.bits as i64 as i128
+        } else {
+            x.bits as i128
+        });
+    }
     match v {
-        Value::Num(n) if n.is_finite() => Ok(n.trunc() as i64),
+        Value::Num(n) if n.is_finite() => Ok(n.trunc() as i64 as i128),
         _ => {
             let m = format!("expected integer, got {}", printer::describe(iso, v));
             Err(iso.err(m))
@@ -193,7 +202,7 @@ fn integer(iso: &mut Isolate, v: Value) -> Result<i64, Flow> {
     }
 }
 
-fn int_digits(sp: &Spec, n: i64, conv: u8) -> String {
+fn int_digits(sp: &Spec, n: i128, conv: u8) -> String {
     let mut s = match conv {
         b'x' => format!("{:x}", n.unsigned_abs()),
         b'X' => format!("{:X}", n.unsigned_abs()),

@@ -2,6 +2,7 @@
 //!
 //! Invariant: numbers are f64; integer operations (`div`, `mod`, bit ops)
 //! check their operands are integral and raise Janet's errors otherwise.
+//! A non-number operand goes to its operator methods (`operators`).
 
 use super::args;
 use super::registry::Env;
@@ -9,19 +10,63 @@ use crate::isolate::{Flow, Intrinsic, Isolate};
 use crate::value::Value;
 use std::cmp::Ordering;
 
+use super::operators::{self, Variadic};
+
 fn nums(iso: &mut Isolate, a: &[Value]) -> Result<Vec<f64>, Flow> {
     (0..a.len()).map(|i| args::num(iso, a, i)).collect()
 }
 
+fn all_numbers(a: &[Value]) -> bool {
+    a.iter().all(|v| matches!(v, Value::Num(_)))
+}
+
+const ADD: Variadic = Variadic {
+    op: "+",
+    rop: "r+",
+    unit: 0.0,
+    unary_from_unit: false,
+    num: |x, y| x + y,
+};
+const SUB: Variadic = Variadic {
+    op: "-",
+    rop: "r-",
+    unit: 0.0,
+    unary_from_unit: true,
+    num: |x, y| x - y,
+};
+const MUL: Variadic = Variadic {
+    op: "*",
+    rop: "r*",
+    unit: 1.0,
+    unary_from_unit: false,
+    num: |x, y| x * y,
+};
+const DIV: Variadic = Variadic {
+    op: "/",
+    rop: "r/",
+    unit: 1.0,
+    unary_from_unit: true,
+    num: |x, y| x / y,
+};
+
 fn add(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
+    if !all_numbers(a) {
+        return operators::fold(iso, a, &ADD);
+    }
     Ok(Value::Num(nums(iso, a)?.iter().sum()))
 }
 
 fn mul(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
+    if !all_numbers(a) {
+        return operators::fold(iso, a, &MUL);
+    }
     Ok(Value::Num(nums(iso, a)?.iter().product()))
 }
 
 fn sub(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
+    if !all_numbers(a) {
+        return operators::fold(iso, a, &SUB);
+    }
     let n = nums(iso, a)?;
     Ok(Value::Num(match n.split_first() {
         None => 0.0,
@@ -31,6 +76,9 @@ fn sub(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
 }
 
 fn div(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
+    if !all_numbers(a) {
+        return operators::fold(iso, a, &DIV);
+    }
     let n = nums(iso, a)?;
     Ok(Value::Num(match n.split_first() {
         None => 1.0,
@@ -40,6 +88,16 @@ fn div(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
 }
 
 fn int_div(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
+    if !all_numbers(a) {
+        let floor_div = Variadic {
+            op: "div",
+            rop: "rdiv",
+            unit: 1.0,
+            unary_from_unit: true,
+            num: |x, y| (x / y).floor(),
+        };
+        return operators::fold(iso, a, &floor_div);
+    }
     let n = nums(iso, a)?;
     Ok(Value::Num(match n.split_first() {
         None => 1.0,
@@ -50,6 +108,9 @@ fn int_div(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
 
 fn modulo(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
     args::arity(iso, a, 2, Some(2))?;
+    if !all_numbers(a) {
+        return operators::binop(iso, "mod", Some("rmod"), a[0], a[1]);
+    }
     let (x, y) = (args::num(iso, a, 0)?, args::num(iso, a, 1)?);
     if y == 0.0 {
         return Ok(Value::Num(x));
@@ -64,6 +125,9 @@ fn modulo(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
 
 fn rem(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
     args::arity(iso, a, 2, Some(2))?;
+    if !all_numbers(a) {
+        return operators::binop(iso, "%", Some("r%"), a[0], a[1]);
+    }
     let (x, y) = (args::num(iso, a, 0)?, args::num(iso, a, 1)?);
     Ok(Value::Num(x % y))
 }
@@ -111,13 +175,28 @@ fn not(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
     Ok(Value::Bool(!a[0].truthy()))
 }
 
-fn compare(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
-    args::arity(iso, a, 2, Some(2))?;
-    Ok(Value::Num(match iso.heap.compare(a[0], a[1]) {
+/// The primitive order (Janet's `cmp`) as -1, 0 or 1.
+fn primitive_order(iso: &Isolate, x: Value, y: Value) -> f64 {
+    match iso.heap.compare(x, y) {
         Ordering::Less => -1.0,
         Ordering::Equal => 0.0,
         Ordering::Greater => 1.0,
-    }))
+    }
+}
+
+fn cmp(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
+    args::arity(iso, a, 2, Some(2))?;
+    Ok(Value::Num(primitive_order(iso, a[0], a[1])))
+}
+
+fn compare(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
+    args::arity(iso, a, 2, Some(2))?;
+    if !all_numbers(a) {
+        if let Some(n) = operators::compare_by_method(iso, a[0], a[1])? {
+            return Ok(Value::Num(n));
+        }
+    }
+    Ok(Value::Num(primitive_order(iso, a[0], a[1])))
 }
 
 fn ints(iso: &mut Isolate, a: &[Value]) -> Result<Vec<i64>, Flow> {
@@ -125,31 +204,44 @@ fn ints(iso: &mut Isolate, a: &[Value]) -> Result<Vec<i64>, Flow> {
 }
 
 macro_rules! bitop {
-    ($name:ident, $op:tt) => {
+    ($name:ident, $op:tt, $m:literal, $rm:literal) => {
         fn $name(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
             args::arity(iso, a, 1, None)?;
+            if !all_numbers(a) {
+                let v = Variadic { op: $m, rop: $rm, unit: 0.0, unary_from_unit: false, num: |x, y| ((x as i64) $op (y as i64)) as f64 };
+                return operators::fold(iso, a, &v);
+            }
             let n = ints(iso, a)?;
             Ok(Value::Num(n[1..].iter().fold(n[0], |x, y| x $op y) as f64))
         }
     };
 }
-bitop!(band, &);
-bitop!(bor, |);
-bitop!(bxor, ^);
+bitop!(band, &, "&", "r&");
+bitop!(bor, |, "|", "r|");
+bitop!(bxor, ^, "^", "r^");
 
 fn bnot(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
     args::arity(iso, a, 1, Some(1))?;
+    if !all_numbers(a) {
+        return operators::unop(iso, "~", a[0]);
+    }
     Ok(Value::Num(!args::int(iso, a, 0)? as f64))
 }
 
 fn shl(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
     args::arity(iso, a, 2, Some(2))?;
+    if !all_numbers(a) {
+        return operators::binop(iso, "<<", Some("r<<"), a[0], a[1]);
+    }
     let (x, s) = (args::int(iso, a, 0)?, args::int(iso, a, 1)?);
     Ok(Value::Num(((x as i32).wrapping_shl(s as u32)) as f64))
 }
 
 fn shr(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
     args::arity(iso, a, 2, Some(2))?;
+    if !all_numbers(a) {
+        return operators::binop(iso, ">>", Some("r>>"), a[0], a[1]);
+    }
     let (x, s) = (args::int(iso, a, 0)?, args::int(iso, a, 1)?);
     Ok(Value::Num(((x as i32).wrapping_shr(s as u32)) as f64))
 }
@@ -273,7 +365,8 @@ pub fn register(env: &mut Env) {
         Intrinsic::Neq,
     );
     env.intrinsic("not", "(not x)\n\nBoolean negation.", not, Intrinsic::Not);
-    env.native("compare", "(compare x y)\n\n-1, 0 or 1.", compare);
+    env.native("compare", "(compare x y)\n\nPolymorphic compare: -1, 0 or 1 for x before, equal to or after y. Uses x's :compare method (or y's, negated) when it has one, so 64-bit integers compare with numbers by value; otherwise the primitive order of `cmp`.", compare);
+    env.native("cmp", "(cmp x y)\n\nPrimitive compare: -1, 0 or 1 by Janet's total order of values (numbers before other types), ignoring :compare methods.", cmp);
     env.native("band", "(band & xs)\n\nBitwise and.", band);
     env.native("bor", "(bor & xs)\n\nBitwise or.", bor);
     env.native("bxor", "(bxor & xs)\n\nBitwise xor.", bxor);

@@ -2,13 +2,15 @@
 //! system entries, dates, sleeping and platform facts.
 //!
 //! Invariant: functions that query return nil (or raise, as Janet documents)
-//! instead of panicking; dates are computed in UTC with the proleptic
-//! Gregorian calendar (`:month` and `:month-day` are 0-based as in Janet).
+//! instead of panicking; UTC dates are computed here with the proleptic
+//! Gregorian calendar, local ones by libc through `spindle_rt::localtime`
+//! (`:month` and `:month-day` are 0-based as in Janet).
 
 use super::args;
 use super::registry::Env;
 use crate::isolate::{Flow, Isolate, NativeFn};
 use crate::value::Value;
+use spindle_rt::localtime::{self, LocalTime};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
 type R = Result<Value, Flow>;
@@ -260,6 +262,48 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     era * 146097 + doe - 719468
 }
 
+/// The date struct of Janet's `os/date` (every field 0-based but the year).
+fn date_struct(iso: &mut Isolate, lt: &LocalTime) -> Value {
+    let fields = [
+        ("seconds", i64::from(lt.seconds)),
+        ("minutes", i64::from(lt.minutes)),
+        ("hours", i64::from(lt.hours)),
+        ("month-day", i64::from(lt.month_day) - 1),
+        ("month", i64::from(lt.month)),
+        ("year", lt.year),
+        ("week-day", i64::from(lt.week_day)),
+        ("year-day", i64::from(lt.year_day)),
+    ];
+    let mut kv = Vec::new();
+    for (k, v) in fields {
+        kv.push(iso.heap.keyword(k));
+        kv.push(Value::Num(v as f64));
+    }
+    kv.push(iso.heap.keyword("dst"));
+    kv.push(Value::Bool(lt.dst == Some(true)));
+    let t = crate::vm::ops::table_from_pairs(&iso.heap, &kv);
+    iso.heap.strukt(t)
+}
+
+/// `t` as a UTC broken-down time (proleptic Gregorian).
+fn utc_time(t: i64) -> LocalTime {
+    let days = t.div_euclid(86400);
+    let secs = t.rem_euclid(86400);
+    let (y, m, d) = civil(days);
+    LocalTime {
+        seconds: (secs % 60) as i32,
+        minutes: (secs / 60 % 60) as i32,
+        hours: (secs / 3600) as i32,
+        month_day: d as i32,
+        month: (m - 1) as i32,
+        year: y,
+        week_day: (days + 4).rem_euclid(7) as i32,
+        year_day: (days - days_from_civil(y, 1, 1)) as i32,
+        dst: Some(false),
+        utc_offset: 0,
+    }
+}
+
 fn date(iso: &mut Isolate, a: &[Value]) -> R {
     args::arity(iso, a, 0, Some(2))?;
     let t = match args::opt(a, 0) {
@@ -268,40 +312,59 @@ fn date(iso: &mut Isolate, a: &[Value]) -> R {
             .map_or(0, |d| d.as_secs() as i64),
         _ => args::num(iso, a, 0)?.floor() as i64,
     };
-    let days = t.div_euclid(86400);
-    let secs = t.rem_euclid(86400);
-    let (y, m, d) = civil(days);
-    let yday = days - days_from_civil(y, 1, 1);
-    let fields = [
-        ("seconds", secs % 60),
-        ("minutes", secs / 60 % 60),
-        ("hours", secs / 3600),
-        ("month-day", d - 1),
-        ("month", m - 1),
-        ("year", y),
-        ("week-day", (days + 4).rem_euclid(7)),
-        ("year-day", yday),
-    ];
-    let mut kv = Vec::new();
-    for (k, v) in fields {
-        kv.push(iso.heap.keyword(k));
-        kv.push(Value::Num(v as f64));
-    }
-    kv.push(iso.heap.keyword("dst"));
-    kv.push(Value::Bool(false));
-    let t = crate::vm::ops::table_from_pairs(&iso.heap, &kv);
-    Ok(iso.heap.strukt(t))
+    let lt = if args::opt(a, 1).truthy() {
+        match localtime::local_time(t) {
+            Some(lt) => lt,
+            None => return Err(iso.err(format!("os/date: time {} is out of range", t))),
+        }
+    } else {
+        utc_time(t)
+    };
+    Ok(date_struct(iso, &lt))
 }
 
 fn mktime(iso: &mut Isolate, a: &[Value]) -> R {
     args::arity(iso, a, 1, Some(2))?;
     let d = a[0];
+    if !matches!(d, Value::Struct(_) | Value::Table(_)) {
+        return Err(iso.err("os/mktime: expected a date struct or table"));
+    }
     let mut field = |name: &str| {
         let k = iso.heap.keyword(name);
-        crate::vm::ops::get(&iso.heap, d, k).as_num().unwrap_or(0.0) as i64
+        crate::vm::ops::get(&iso.heap, d, k)
     };
-    let (y, mo, md) = (field("year"), field("month"), field("month-day"));
-    let (h, mi, s) = (field("hours"), field("minutes"), field("seconds"));
+    let num = |v: Value| v.as_num().unwrap_or(0.0) as i64;
+    let (y, mo, md) = (
+        num(field("year")),
+        num(field("month")),
+        num(field("month-day")),
+    );
+    let (h, mi, s) = (
+        num(field("hours")),
+        num(field("minutes")),
+        num(field("seconds")),
+    );
+    let dst = match field("dst") {
+        Value::Nil => None,
+        v => Some(v.truthy()),
+    };
+    if args::opt(a, 1).truthy() {
+        let clamp = |x: i64| x.clamp(i32::MIN as i64, i32::MAX as i64) as i32;
+        let lt = LocalTime {
+            seconds: clamp(s),
+            minutes: clamp(mi),
+            hours: clamp(h),
+            month_day: clamp(md + 1),
+            month: clamp(mo),
+            year: y,
+            dst,
+            ..LocalTime::default()
+        };
+        return match localtime::local_mktime(&lt) {
+            Some(t) => Ok(Value::Num(t as f64)),
+            None => Err(iso.err("os/mktime: date is out of range")),
+        };
+    }
     let y = y + mo.div_euclid(12);
     let mo = mo.rem_euclid(12);
     let days = days_from_civil(y, mo + 1, 1) + md;
@@ -328,8 +391,8 @@ pub fn register(env: &mut Env) {
         ("os/arch", "(os/arch)\n\nThe CPU architecture as a keyword (:x64, :aarch64, ...).", arch),
         ("os/cpu-count", "(os/cpu-count &opt dflt)\n\nNumber of CPUs available.", cpu_count),
         ("os/sleep", "(os/sleep n)\n\nBlocks the thread for n seconds.", sleep),
-        ("os/date", "(os/date &opt time local)\n\nA struct of the UTC date of time (default now): :seconds :minutes :hours :month-day :month :year :week-day :year-day :dst.", date),
-        ("os/mktime", "(os/mktime date-struct &opt local)\n\nSeconds since the epoch of a date struct (the inverse of os/date).", mktime),
+        ("os/date", "(os/date &opt time local)\n\nA struct of the date of time (default now), in UTC, or in the local time zone (TZ, else /etc/localtime) when local is truthy: :seconds :minutes :hours :month-day (0-30) :month (0-11) :year :week-day (0-6) :year-day (0-365) :dst.", date),
+        ("os/mktime", "(os/mktime date-struct &opt local)\n\nSeconds since the epoch of a date struct (the inverse of os/date), read as UTC, or as local time when local is truthy (then :dst, if present, says whether daylight saving time applies). Out-of-range fields carry over.", mktime),
     ];
     for (name, doc, f) in defs {
         env.native(name, doc, *f);

@@ -52,8 +52,13 @@
 (defn pos? "(pos? x)" [x] (> x 0))
 (defn neg? "(neg? x)" [x] (< x 0))
 (defn one? "(one? x)" [x] (= x 1))
-(defn even? "(even? x)" [x] (= 0 (mod x 2)))
-(defn odd? "(odd? x)" [x] (= 1 (mod x 2)))
+# A 64-bit integer's mod is one too, which = never equals a number.
+(defn even? "(even? x)\n\nTrue if x (a number or 64-bit integer) is even." [x]
+  (def m (mod x 2))
+  (if (number? m) (= m 0) (= 0 (compare m 0))))
+(defn odd? "(odd? x)\n\nTrue if x (a number or 64-bit integer) is odd." [x]
+  (def m (mod x 2))
+  (if (number? m) (= m 1) (= 0 (compare m 1))))
 (defn empty? "(empty? xs)" [xs] (= nil (next xs nil)))
 (defn identity "(identity x)" [x] x)
 

@@ -141,3 +141,24 @@
   "(prewalk f form)\n\nWalks form depth first, applying f to each sub-form before its children."
   [f form]
   (walk (fn [x] (prewalk f x)) (f form)))
+
+(defmacro varfn
+  "(varfn name & more)\n\nDefines a function like defn, but as a var: when name is already a var of the environment, that var is rebound to the new function, so code compiled against the old definition calls the new one. Returns the function."
+  [name & more]
+  (def expansion (apply defn name more))
+  (def fbody (last expansion))
+  (def modifiers (tuple/slice expansion 2 -2))
+  (def metadata @{})
+  (each m modifiers
+    (cond
+      (keyword? m) (put metadata m true)
+      (string? m) (put metadata :doc m)
+      (error (string "varfn: invalid metadata " (describe m)))))
+  (with-syms [old entry f]
+    ~(let [,old (dyn ',name)
+           ,entry (if (and ,old (array? (get ,old :ref))) ,old @{:ref @[nil]})]
+       (setdyn ',name ,entry)
+       (def ,f ,fbody)
+       (put (get ,entry :ref) 0 ,f)
+       (merge-into ,entry ',metadata)
+       ,f)))

@@ -31,6 +31,18 @@ pub enum Exit {
     Gc,
     /// The quantum is used up.
     Fuel,
+    /// Arithmetic on a non-number found an operator method (Janet's `:+`,
+    /// `:r+`...). Boxed so this rare exit does not grow `Exit`.
+    Method(Box<MethodCall>),
+}
+
+/// An operator-method call: `f` with `args`, its result into absolute slot
+/// `dest`.
+#[derive(Debug)]
+pub struct MethodCall {
+    pub dest: usize,
+    pub f: Value,
+    pub args: [Value; 2],
 }
 
 /// Result of setting up a closure frame.
@@ -162,6 +174,13 @@ impl Isolate {
                 return Exit::Error($msg);
             }};
         }
+        // Arithmetic on a non-number: an operator method or an error.
+        macro_rules! arith_slow {
+            ($op:expr, $rop:expr, $d:ident, $x:expr, $y:expr) => {{
+                save!();
+                return super::ops::arith_slow(heap, $op, $rop, base + $d as usize, $x, $y);
+            }};
+        }
         // Frame state is re-read at the top of the loop; a frame change
         // only needs the new top frame's pc.
         macro_rules! reload {
@@ -234,7 +253,7 @@ impl Isolate {
                         stack[base + d as usize] = Value::Num(r);
                     } else {
                         let (x, y) = num2!(stack, base, a, b);
-                        fail!(super::ops::arith_error(heap, "+", x, y))
+                        arith_slow!("+", "r+", d, x, y)
                     }
                 }
                 Op::AddK(d, a, k) => {
@@ -243,7 +262,7 @@ impl Isolate {
                         stack[base + d as usize] = Value::Num(r);
                     } else {
                         let x = stack[base + a as usize];
-                        fail!(super::ops::arith_error(heap, "+", x, Value::Num(k as f64)))
+                        arith_slow!("+", "r+", d, x, Value::Num(k as f64))
                     }
                 }
                 Op::Sub(d, a, b) => {
@@ -254,7 +273,7 @@ impl Isolate {
                         stack[base + d as usize] = Value::Num(r);
                     } else {
                         let (x, y) = num2!(stack, base, a, b);
-                        fail!(super::ops::arith_error(heap, "-", x, y))
+                        arith_slow!("-", "r-", d, x, y)
                     }
                 }
                 Op::Mul(d, a, b) => {
@@ -265,7 +284,7 @@ impl Isolate {
                         stack[base + d as usize] = Value::Num(r);
                     } else {
                         let (x, y) = num2!(stack, base, a, b);
-                        fail!(super::ops::arith_error(heap, "*", x, y))
+                        arith_slow!("*", "r*", d, x, y)
                     }
                 }
                 Op::Div(d, a, b) => {
@@ -276,7 +295,7 @@ impl Isolate {
                         stack[base + d as usize] = Value::Num(r);
                     } else {
                         let (x, y) = num2!(stack, base, a, b);
-                        fail!(super::ops::arith_error(heap, "/", x, y))
+                        arith_slow!("/", "r/", d, x, y)
                     }
                 }
                 Op::Lt(d, a, b) => {

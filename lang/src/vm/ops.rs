@@ -1,10 +1,11 @@
 //! Data operations of the VM off the hot path: indexing, `put`, data
-//! constructors, conversions, and the error texts of failed arithmetic.
+//! constructors, conversions, and arithmetic on non-numbers (operator
+//! methods, or the error text when there is none).
 //!
 //! Invariant: these functions only read and allocate; they never collect
 //! (collection happens at the safe point after the instruction).
 
-use super::interp::Exit;
+use super::interp::{Exit, MethodCall};
 use crate::bytecode::{Op, Proto};
 use crate::heap::Heap;
 use crate::printer;
@@ -22,11 +23,52 @@ pub fn arith_error(heap: &Heap, op: &str, x: Value, y: Value) -> String {
     )
 }
 
-/// True for keys that compare by content (`=` needs the heap); every other
-/// key is equal only to itself.
+/// Janet's operator overloading: `(op x y)` with a non-number operand calls
+/// x's `op` method with `(x y)`, or else y's `rop` method with `(y x)`.
+/// Returns the method and its arguments.
+pub fn operator_method(
+    heap: &mut Heap,
+    op: &str,
+    rop: Option<&str>,
+    x: Value,
+    y: Value,
+) -> Option<(Value, [Value; 2])> {
+    let callable = |m: Value| matches!(m, Value::Closure(_) | Value::Native(_));
+    if !matches!(x, Value::Num(_)) {
+        let key = heap.keyword(op);
+        let m = get(heap, x, key);
+        if callable(m) {
+            return Some((m, [x, y]));
+        }
+    }
+    match rop {
+        Some(rop) if !matches!(y, Value::Num(_)) => {
+            let key = heap.keyword(rop);
+            let m = get(heap, y, key);
+            callable(m).then_some((m, [y, x]))
+        }
+        _ => None,
+    }
+}
+
+/// The slow path of an arithmetic instruction whose operands are not both
+/// numbers: an operator-method call for the outer loop, or Janet's error.
+pub fn arith_slow(heap: &mut Heap, op: &str, rop: &str, dest: usize, x: Value, y: Value) -> Exit {
+    match operator_method(heap, op, Some(rop), x, y) {
+        Some((f, args)) => Exit::Method(Box::new(MethodCall { dest, f, args })),
+        None => Exit::Error(arith_error(heap, op, x, y)),
+    }
+}
+
+/// True for keys that compare by content (`=` needs the heap; abstract
+/// values may, through their type's `compare` hook, as 64-bit integers do);
+/// every other key is equal only to itself.
 #[inline(always)]
 fn by_content(key: Value) -> bool {
-    matches!(key, Value::Str(_) | Value::Tuple(_) | Value::Struct(_))
+    matches!(
+        key,
+        Value::Str(_) | Value::Tuple(_) | Value::Struct(_) | Value::Abstract(_)
+    )
 }
 
 /// `Heap::hash` with the common immediate keys inlined.

@@ -190,10 +190,35 @@ impl Isolate {
                     None
                 }
                 Exit::Call { ab, argc, tail } => self.call_at(ab, argc, tail, boundary),
+                Exit::Method(m) => match self.call_operator(m.f, &m.args) {
+                    Ok(v) => {
+                        self.stack[m.dest] = v;
+                        if self.heap.wants_collect() {
+                            self.collect_now();
+                        }
+                        None
+                    }
+                    Err(v) => self.signal(Signal::Error, v, boundary),
+                },
             };
             if let Some(o) = done {
                 return o;
             }
+        }
+    }
+
+    /// Calls an operator method (`:+` of an int/s64...) to completion and
+    /// returns its value or error payload: a native directly, a closure on a
+    /// nested run, as Janet's `janet_call` does (so it cannot yield).
+    pub fn call_operator(&mut self, f: Value, args: &[Value]) -> Result<Value, Value> {
+        match f {
+            Value::Native(i) => match (self.natives[i as usize].f)(self, args) {
+                Ok(v) => Ok(v),
+                Err(Flow::Error(v)) => Err(v),
+                Err(Flow::Call { f, args }) => self.call(f, &args).map_err(|(v, _)| v),
+                Err(_) => Err(self.heap.string(b"an operator method cannot suspend")),
+            },
+            _ => self.call(f, args).map_err(|(v, _)| v),
         }
     }
 

@@ -62,3 +62,36 @@
 (check (deep= long (parse pretty)) "pretty output reads back")
 (def ptab @{:alpha (range 30) :beta "b"})
 (check (deep= ptab (parse (f "%m" ptab))))
+
+# Tuples print as they were built, as Janet's printers do: a bracket
+# literal (also when evaluated) and tuple/brackets with [], the rest with ().
+(check (= "[1 2]" (string/format "%j" [1 2])))
+(check (= "(1 2)" (string/format "%j" (tuple 1 2))))
+(check (= "(1 2)" (string/format "%j" '(1 2))))
+(check (= "[1 2]" (string/format "%j" '[1 2])))
+(check (= "[1 2]" (string/format "%j" (tuple/brackets 1 2))))
+(check (= "(2 3)" (string/format "%j" (tuple/slice [1 2 3] 1))) "tuple/slice makes a paren tuple")
+(check (= "[1 2 3]" (string/format "%j" [;[1 2] 3])))
+(check (= "([1] (2))" (describe (tuple [1] (tuple 2)))))
+(check (= "[1 2]" (string [1 2])))
+(check (= :brackets (tuple/type [1 2])))
+(check (= :parens (tuple/type (tuple 1 2))))
+(check (= "[1 2]" (string/format "%p" [1 2])))
+
+# The upper-case directives: %S is %s; %Q %J %P %M %N are Janet's colour
+# variants of %q %j %p %m %n and print the same text here (no colour).
+(check (= "ab" (f "%S" "ab")))
+(check (= "  ab" (f "%4S" "ab")) "%S takes a width")
+(check (= "a" (f "%.1S" "ab")) "and a precision")
+(check (= "@{:a 1}" (f "%S" @{:a 1})))
+(check (= "\"ab\"" (f "%Q" "ab")))
+(check (= (f "%q" [1 "a" :k]) (f "%Q" [1 "a" :k])))
+(check (= "[1 \"a\"]" (f "%J" [1 "a"])))
+(check (= (f "%j" @{:a [1 2]}) (f "%J" @{:a [1 2]})))
+(check (= "{:a 1}" (f "%P" {:a 1})))
+(def deep-value (seq [i :range [0 40]] {:k i :v [i i]}))
+(check (= (f "%p" deep-value) (f "%P" deep-value)) "%P breaks lines as %p does")
+(check (= (f "%m" deep-value) (f "%M" deep-value)))
+(check (= (f "%n" deep-value) (f "%N" deep-value)))
+(check (string/find "\n" (f "%M" deep-value)) "%M is multi-line")
+(check (not (string/find "\n" (f "%N" deep-value))) "%N is one line")

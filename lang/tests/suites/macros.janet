@@ -36,3 +36,16 @@
 (defn with-doc "docs here" [] 1)
 (check (= "docs here" (get (dyn 'with-doc) :doc)))
 (check (string/find "nope" (in (protect (eval '(do (defmacro bad2 [] (error "nope")) (bad2)))) 1)))
+
+# varfn: a function bound as a var; redefining rebinds it for old callers.
+(varfn later [] 1)
+(check (= 1 (later)))
+(defn calls-later [] (later))
+(def returned (varfn later "Now two." [] 2))
+(check (= 2 (calls-later)) "code compiled against the old var sees the new function")
+(check (= 2 (returned)) "varfn returns the function")
+(check (= "Now two." (get (dyn 'later) :doc)))
+(varfn private-one :private [x] (* x 3))
+(check (= 6 (private-one 2)))
+(check (= true (get (dyn 'private-one) :private)))
+(check (array? (get (dyn 'later) :ref)))

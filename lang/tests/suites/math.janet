@@ -76,3 +76,17 @@
 (check (= 2 (mean [1 2 3])))
 (check (= 3 (max-of [1 3 2])))
 (check (= 1 (min-of [1 3 2])))
+
+# Inverse hyperbolic functions.
+(defn close? [a b] (< (math/abs (- a b)) 1e-12))
+(check (= 0 (math/asinh 0)))
+(check (close? 1 (math/asinh (math/sinh 1))))
+(check (close? -2 (math/asinh (math/sinh -2))))
+(check (= 0 (math/acosh 1)))
+(check (close? 2 (math/acosh (math/cosh 2))))
+(check (nan? (math/acosh 0.5)) "acosh is NaN below 1")
+(check (= 0 (math/atanh 0)))
+(check (close? 0.5 (math/atanh (math/tanh 0.5))))
+(check (= math/inf (math/atanh 1)))
+(check (nan? (math/atanh 2)))
+(check-error (math/asinh "x"))

@@ -37,7 +37,16 @@
 (spit (string dir "/lib/ex.janet") "(def shared 5)")
 (spit (string dir "/lib/re.janet") "(import ./ex :export true)")
 (check (= 5 (get-in (dofile (string dir "/lib/re.janet")) ['ex/shared :value])))
-(each f ["lib/m.janet" "lib/n.janet" "lib/bad.janet" "lib/ex.janet" "lib/re.janet" "main.janet"] (os/rm (string dir "/" f)))
+# :prefix names the bindings with any prefix, "" for bare names.
+(spit (string dir "/pre.janet")
+  ``(import ./lib/ex :prefix "ex-")
+  (import ./lib/ex :prefix "")
+  (def got [ex-shared shared])``)
+(def pre-env (dofile (string dir "/pre.janet")))
+(check (deep= [5 5] (get-in pre-env ['got :value])) ":prefix binds prefixed and bare names")
+(check (get-in pre-env ['ex-shared :private]) "prefixed imports are private too")
+(check (= nil (get pre-env 'ex/shared)) ":prefix replaces the default ex/ prefix")
+(each f ["lib/m.janet" "lib/n.janet" "lib/bad.janet" "lib/ex.janet" "lib/re.janet" "main.janet" "pre.janet"] (os/rm (string dir "/" f)))
 (os/rmdir (string dir "/lib"))
 (os/rmdir dir)
 # dynamic bindings

@@ -77,3 +77,15 @@
 (check (deep= @["abc\n" "XYf\n"] (map string (seq [l :in (file/lines lf)] l))))
 (file/close lf)
 (os/rm rw-path)
+
+# Local dates (the zone itself is exercised with TZ in tests/cli.rs).
+(def now-local (os/date 1700000000 true))
+(check (= 1700000000 (os/mktime now-local true)) "local os/date and os/mktime are inverses")
+(check (= 1700000000 (os/mktime (os/date 1700000000))) "and so are the UTC ones")
+(check (boolean? (now-local :dst)))
+(check (<= 0 (now-local :month-day) 30))
+(check (= 86400 (- (os/mktime {:year 2024 :month 1 :month-day 29} true)
+                   (os/mktime {:year 2024 :month 1 :month-day 28} true))) "local mktime steps days")
+(check (= (os/mktime {:year 2024 :month 2 :month-day 0})
+          (os/mktime {:year 2024 :month 1 :month-day 29})) "out-of-range fields carry over")
+(check-error (os/mktime 5))

@@ -1,4 +1,2 @@
 # Known gaps of the core library (issue 6): these run but may fail.
-(check (= 3 (int/to-number (+ (int/s64 1) 2))) "arithmetic operators on int/s64 values")
-(check (not= (os/date 0) (os/date 0 true)) "os/date with local time (UTC only for now)")
-(check (= "(1 2)" (string/format "%j" [1 2])) "tuples print with parentheses as in Janet")
+(check (= (int/s64 7) (unmarshal (marshal (int/s64 7)))) "marshal 64-bit integers (abstract values do not marshal yet)")
