@@ -375,8 +375,31 @@ impl<'i> Compiler<'i> {
         })
     }
 
+    /// The seed's method sugar: `(obj:m args...)` is `(:m obj args...)`
+    /// when the whole symbol `obj:m` is unbound and `obj` is bound (so Janet
+    /// symbols that contain `:` keep their meaning). Returns the receiver
+    /// symbol and the method keyword.
+    fn method_sugar(&mut self, s: Sym) -> Option<(Value, Value)> {
+        let name = self.iso.heap.syms.name(s).to_vec();
+        let colon = name.iter().position(|&b| b == b':')?;
+        if colon == 0 || colon + 1 == name.len() || self.resolve(s).is_some() {
+            return None;
+        }
+        let obj = self.iso.heap.syms.intern(&name[..colon]);
+        self.resolve(obj)?;
+        let method = std::str::from_utf8(&name[colon + 1..]).ok()?;
+        Some((Value::Symbol(obj), self.iso.heap.keyword(method)))
+    }
+
     fn call_form(&mut self, items: &[Value], dst: u16, tail: bool) -> CResult<()> {
         let head = items[0];
+        if let Value::Symbol(s) = head {
+            if let Some((obj, method)) = self.method_sugar(s) {
+                let mut call = vec![method, obj];
+                call.extend_from_slice(&items[1..]);
+                return self.call(&call, dst, tail);
+            }
+        }
         if let Value::Symbol(s) = head {
             if !self.is_lexical(s) {
                 let name = self.iso.heap.syms.name(s).to_vec();

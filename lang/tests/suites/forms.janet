@@ -63,3 +63,11 @@
 (check (= 3 private-var))
 (defmacro- private-mac [] 4)
 (check (= 4 (private-mac)))
+# the seed's method sugar: (obj:m args) is (:m obj args) when obj:m is unbound
+(def greeter @{:greet (fn [self x] (string (self :name) " greets " x)) :name "ann"})
+(check (= "ann greets bo" (greeter:greet "bo")) "a global receiver")
+(defn greet-via [o who] (o:greet who))
+(check (= "ann greets cy" (greet-via greeter "cy")) "a local receiver")
+(def a:b (fn [] :plain))
+(check (= :plain (a:b)) "a bound symbol with a colon keeps its meaning")
+(check-error (eval '(nobody:greet 1)))
