@@ -1,7 +1,7 @@
 //! spindle-rt against tokio's multi-thread runtime, same worker count, same
 //! run: the shapes of tokio's own rt_multi_threaded benches (spawn_many_local,
-//! spawn_many_remote, ping_pong, yield_many, chained_spawn), a timer-heavy
-//! one, and TCP echo over loopback with 1 and 64 connections (100-byte
+//! spawn_many_remote, ping_pong, yield_many, chained_spawn), two timer-heavy
+//! ones (10k timers firing; 100k pending timers registered and cancelled), and TCP echo over loopback with 1 and 64 connections (100-byte
 //! messages). Channels are tokio::sync's (runtime-agnostic) on both sides.
 
 use std::net::SocketAddr;
@@ -262,6 +262,57 @@ fn timers(c: &mut Criterion) {
     });
 }
 
+const PENDING: usize = 100_000;
+
+/// Registers `PENDING` timers with deadlines spread over one to two seconds
+/// (all still pending), then drops them all: the cost of the timer structure
+/// itself under a server's load of timeouts that rarely fire. tokio's timer
+/// is a hierarchical wheel; spindle-rt's is an ordered map per worker.
+fn spread(i: usize) -> Duration {
+    Duration::from_micros(1_000_000 + (i * 7919 % 1_000_000) as u64)
+}
+
+fn pending_timers(c: &mut Criterion) {
+    use std::future::{poll_fn, Future};
+    use std::pin::Pin;
+    use std::task::Poll;
+    fn register_all<F: Future>(timers: &mut [Pin<Box<F>>]) -> impl Future<Output = ()> + '_ {
+        poll_fn(move |cx| {
+            for t in timers.iter_mut() {
+                assert!(t.as_mut().poll(cx).is_pending(), "deadline in the future");
+            }
+            Poll::Ready(())
+        })
+    }
+    let mut g = c.benchmark_group("timers_100k_pending_then_cancelled");
+    g.throughput(Throughput::Elements(PENDING as u64));
+    let rt = spindle();
+    g.bench_function("spindle", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                let mut ts: Vec<_> = (0..PENDING)
+                    .map(|i| Box::pin(spindle_rt::time::sleep(spread(i))))
+                    .collect();
+                register_all(&mut ts).await;
+                drop(ts);
+            })
+        })
+    });
+    drop(rt);
+    let rt = tokio_rt();
+    g.bench_function("tokio", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                let mut ts: Vec<_> = (0..PENDING)
+                    .map(|i| Box::pin(tokio::time::sleep(spread(i))))
+                    .collect();
+                register_all(&mut ts).await;
+                drop(ts);
+            })
+        })
+    });
+}
+
 const MSG: usize = 100;
 const ROUNDS: usize = 100;
 
@@ -404,6 +455,7 @@ criterion_group!(
     yield_many,
     chained_spawn,
     timers,
+    pending_timers,
     tcp_echo
 );
 criterion_main!(benches);
