@@ -37,7 +37,7 @@ use super::shared::Shared;
 use crate::driver::timer::TimerStore;
 use crate::driver::{Driver, IoDriver};
 use crate::loom::{GLOBAL_QUEUE_INTERVAL, MAX_LIFO_POLLS};
-use crate::stats::bump;
+use crate::stats::{bump, DriverInfo};
 use crate::task::raw::Task;
 
 struct Looper {
@@ -58,12 +58,17 @@ pub(crate) fn run(
     ready: mpsc::Sender<()>,
 ) {
     let remote = shared.remotes[index].clone();
-    let driver = Driver::new(io, remote.eventfd.as_raw_fd())
-        .expect("spindle worker: cannot set up any I/O driver");
-    let _ = remote
-        .counters
-        .driver
-        .set((driver.kind(), driver.ring_flags()));
+    let (driver, uring_error) = Driver::new(
+        io,
+        remote.eventfd.as_raw_fd(),
+        shared.unsupported_ring_features,
+    )
+    .expect("spindle worker: cannot set up any I/O driver");
+    let _ = remote.counters.driver.set(DriverInfo {
+        kind: driver.kind(),
+        ring_flags: driver.ring_flags(),
+        uring_setup_errno: uring_error.and_then(|e| e.raw_os_error()),
+    });
     remote
         .ring_fd
         .store(driver.ring_fd().unwrap_or(-1), Ordering::Release);
