@@ -145,11 +145,12 @@ impl Driver {
         }
     }
 
-    /// (submitted, completed) op counts.
-    pub(crate) fn op_counts(&self) -> (u64, u64) {
+    /// (submitted, completed) ring op counts; None under epoll, whose
+    /// syscall ops are counted straight into the stats by `Op`.
+    pub(crate) fn op_counts(&self) -> Option<(u64, u64)> {
         match self {
-            Driver::Uring(u) => (u.submitted, u.completed),
-            Driver::Epoll(_) => (0, 0),
+            Driver::Uring(u) => Some((u.submitted, u.completed)),
+            Driver::Epoll(_) => None,
         }
     }
 

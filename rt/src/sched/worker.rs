@@ -233,11 +233,13 @@ impl Looper {
         self.wake_all(wakers)
     }
 
-    /// Copies the driver's op counters into the readable stats. Done after
-    /// every reap and before every park, so a sleeping worker's counts are
-    /// not stale.
+    /// Copies the ring's op counters into the readable stats (epoll-path
+    /// ops are counted there directly by `Op`). Done after every reap and
+    /// before every park, so a sleeping worker's counts are not stale.
     fn publish_op_counts(&self) {
-        let (sub, done) = self.cx.driver.borrow().op_counts();
+        let Some((sub, done)) = self.cx.driver.borrow().op_counts() else {
+            return;
+        };
         let c = &self.cx.remote.counters;
         c.ops_submitted.store(sub, Ordering::Relaxed);
         c.ops_completed.store(done, Ordering::Relaxed);
