@@ -120,6 +120,11 @@ impl Idle {
         self.state.load(Ordering::SeqCst) & SEARCH_MASK
     }
 
+    /// Number of workers counted as unparked (awake) right now.
+    pub fn num_unparked(&self) -> usize {
+        self.state.load(Ordering::SeqCst) >> UNPARK_SHIFT
+    }
+
     /// True when worker `idx` is on the sleeper list.
     pub fn is_sleeping(&self, idx: usize) -> bool {
         self.sleepers.lock().contains(&idx)
