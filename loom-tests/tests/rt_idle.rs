@@ -3,10 +3,11 @@
 //! Two or three workers and a producer share one queue (standing in for the
 //! injector and the stealable local queues). Workers follow the worker
 //! loop's idle protocol exactly: pop work; else try to become a searcher and
-//! re-check; else park (last searcher re-scans and notifies), sleep on a
-//! token doorbell, and on waking call `unpark_self`. The producer publishes
-//! work and calls `worker_to_notify`; one task also spawns a follow-up task
-//! from inside a worker. Worker 0 may also be woken by its own ring (an I/O
+//! re-check; else park (and re-scan, notifying if work is there), sleep on
+//! a token doorbell, and on waking call `unpark_self`. The producer
+//! publishes work and calls `worker_to_notify`; one task spawns a follow-up
+//! task from inside a worker, and one blocks its worker until another task
+//! has run (which only a second worker can do). Worker 0 may also be woken by its own ring (an I/O
 //! completion rung straight into its doorbell) or by its park's timeout (a
 //! due timer), so `unpark_self` finds it still listed as a sleeper and
 //! returns false; the completion or timer then runs a task locally, as a
@@ -77,6 +78,8 @@ struct Sched {
     /// Worker 0's timer is pending (owned by worker 0 alone).
     timer_armed: AtomicBool,
     spawn_next: bool,
+    /// Task 0 blocks its worker until task 1 has run.
+    block_first: bool,
     /// Set when some execution had worker 0 run its I/O or timer task
     /// after a wake that `unpark_self` says was no notify, proving the
     /// model reaches that branch.
@@ -106,6 +109,7 @@ impl Sched {
             io_ready: Mutex::new(false),
             timer_armed: AtomicBool::new(local == Local::Timer),
             spawn_next,
+            block_first: false,
             woken_without_notify: seen,
         }
     }
@@ -131,6 +135,14 @@ impl Sched {
         }
         let prev = self.runs[task].fetch_add(1, Ordering::SeqCst);
         assert_eq!(prev, 0, "task {task} ran twice");
+        if self.block_first && task == 0 {
+            // Task 0 never yields until task 1 has run: only another worker
+            // can run task 1 (the "CPU-bound task" of the runtime's tests).
+            let mut done = self.done.lock().unwrap();
+            while self.runs[1].load(Ordering::SeqCst) == 0 {
+                done = self.done_cv.wait(done).unwrap();
+            }
+        }
         if self.spawn_next && task == 0 {
             // Task 0 spawns task 2 from inside a worker.
             self.publish(2);
@@ -174,8 +186,9 @@ impl Sched {
                 searching = true;
                 continue; // re-scan as a searcher
             }
-            let last = self.idle.transition_worker_to_parked(idx, searching);
-            if last && !self.queue.lock().unwrap().is_empty() {
+            // Idle step 4: every parker re-scans, searcher or not.
+            self.idle.transition_worker_to_parked(idx, searching);
+            if !self.queue.lock().unwrap().is_empty() {
                 self.notify();
             }
             // A due timer is the park's timeout: it returns without a token.
@@ -199,29 +212,51 @@ impl Sched {
     }
 }
 
-/// `published` tasks from the producer, plus (with `spawn_next`) task 2
-/// spawned by task 0, plus the task woken on worker 0 by `local`. With
-/// `start_parked` every worker has already parked (the idle steady state a
-/// runtime sits in between bursts) when the producer starts: that skips
-/// the start-up interleavings, which is what lets three workers be
-/// explored with the full preemption bound in a few seconds.
-/// Returns whether some execution woke worker 0 by its I/O or timer alone.
-fn model(
+/// One model's shape.
+#[derive(Clone, Copy)]
+struct Config {
     workers: usize,
+    /// Tasks 0.. published by the producer.
     published: usize,
+    /// Task 0 spawns task 2 from inside its worker.
     spawn_next: bool,
+    /// Task 0 blocks its worker until task 1 has run.
+    block_first: bool,
+    /// What else wakes worker 0.
     local: Local,
+    /// Every worker has already parked (the idle steady state a runtime
+    /// sits in between bursts) when the producer starts: that skips the
+    /// start-up interleavings, which is what lets three workers be
+    /// explored with the full preemption bound in seconds.
     start_parked: bool,
-) -> bool {
+}
+
+const TWO_WORKERS: Config = Config {
+    workers: 2,
+    published: 1,
+    spawn_next: false,
+    block_first: false,
+    local: Local::None,
+    start_parked: false,
+};
+
+/// Runs the model; returns whether some execution woke worker 0 by its
+/// I/O or timer alone.
+fn model(c: Config) -> bool {
+    let Config {
+        workers,
+        published,
+        spawn_next,
+        local,
+        start_parked,
+        ..
+    } = c;
     let seen = Seen::default();
     let seen_in_model = seen.clone();
     loom::model(move || {
-        let s = Arc::new(Sched::new(
-            workers,
-            spawn_next,
-            local,
-            seen_in_model.clone(),
-        ));
+        let mut sched = Sched::new(workers, spawn_next, local, seen_in_model.clone());
+        sched.block_first = c.block_first;
+        let s = Arc::new(sched);
         if start_parked {
             for i in 0..workers {
                 assert!(!s.idle.transition_worker_to_parked(i, false));
@@ -283,36 +318,67 @@ fn model(
 
 #[test]
 fn one_task_is_never_lost() {
-    model(2, 1, false, Local::None, false);
+    model(TWO_WORKERS);
 }
 
 #[test]
 fn task_spawned_by_a_worker_is_never_lost() {
-    model(2, 2, true, Local::None, false);
+    model(Config {
+        published: 2,
+        spawn_next: true,
+        ..TWO_WORKERS
+    });
+}
+
+/// Fails if only the last searcher re-scans at park (idle step 4): a
+/// worker refused the search can sleep while task 1 waits behind task 0.
+#[test]
+fn task_blocking_its_worker_does_not_strand_queued_work() {
+    model(Config {
+        published: 2,
+        block_first: true,
+        ..TWO_WORKERS
+    });
 }
 
 #[test]
 fn three_parked_workers_two_tasks_are_never_lost() {
-    model(3, 2, false, Local::None, true);
+    model(Config {
+        workers: 3,
+        published: 2,
+        start_parked: true,
+        ..TWO_WORKERS
+    });
 }
 
 #[test]
 fn three_workers_task_spawned_by_a_worker_is_never_lost() {
-    model(3, 2, true, Local::None, true);
+    model(Config {
+        workers: 3,
+        published: 2,
+        spawn_next: true,
+        start_parked: true,
+        ..TWO_WORKERS
+    });
 }
 
 #[test]
 fn worker_woken_by_io_keeps_the_counts_right() {
-    assert!(
-        model(2, 1, false, Local::Io, false),
-        "some execution woke worker 0 by I/O alone"
-    );
+    let io = Config {
+        local: Local::Io,
+        ..TWO_WORKERS
+    };
+    assert!(model(io), "some execution woke worker 0 by I/O alone");
 }
 
 #[test]
 fn worker_woken_by_its_timer_keeps_the_counts_right() {
+    let timer = Config {
+        local: Local::Timer,
+        ..TWO_WORKERS
+    };
     assert!(
-        model(2, 1, false, Local::Timer, false),
+        model(timer),
         "some execution woke worker 0 by its timer alone"
     );
 }

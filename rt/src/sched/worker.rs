@@ -13,7 +13,7 @@
 //! 4. Search: if fewer than half the workers search, steal half of a random
 //!    victim's queue (then the injector). A searcher that finds work leaves
 //!    searching and, if it was the last, notifies another (idle step 3).
-//! 5. Park (idle step 4): join the sleepers, re-scan if last searcher, then
+//! 5. Park (idle step 4): join the sleepers, re-scan the queues, then
 //!    wait in the driver with the next timer as timeout. On return: idle
 //!    step 5, then fire timers and wake I/O tasks onto the local queue.
 //!
@@ -272,12 +272,12 @@ impl Looper {
 
     fn park(&mut self) {
         let idx = self.cx.index;
-        let last = self
-            .shared()
+        // Idle step 4: every parker re-scans, searcher or not (see `idle`).
+        self.shared()
             .idle
             .transition_worker_to_parked(idx, self.searching);
         self.searching = false;
-        if last && self.shared().has_visible_work() {
+        if self.shared().has_visible_work() {
             self.shared().notify_parked();
         }
         self.take_remote_cancels();
