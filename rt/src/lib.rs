@@ -23,3 +23,10 @@ pub use sched::coop::yield_now;
 pub use sched::idle::Idle;
 pub use stats::{live_ops, live_timers, RuntimeStats, WorkerStats};
 pub use task::join::{JoinError, JoinHandle};
+
+/// The task state word and its transitions, for the loom models only.
+#[cfg(loom)]
+#[doc(hidden)]
+pub mod task_state {
+    pub use crate::task::state::*;
+}

@@ -1,7 +1,8 @@
 //! Child processes: `Command` (a thin layer over std's) with piped stdio as
 //! async pipes, and an async `Child::wait`: IORING_OP_WAITID on io_uring
-//! (kernel >= 6.7), else a pidfd polled for readability then reaped with
-//! waitid(P_PIDFD, WNOHANG).
+//! when the ring's probe found it (kernel >= 6.7, `RingFlags::waitid`),
+//! else a pidfd polled for readability (through the ring, or epoll) then
+//! reaped with waitid(P_PIDFD, WNOHANG).
 //!
 //! Invariant: a child is reaped exactly once, by `wait`; std's `Child` is
 //! used only to start the process and hand over its pipe ends.
@@ -15,6 +16,7 @@ use crate::driver::op::Op;
 use crate::io::proc_ops::WaitId;
 use crate::io::sys;
 use crate::pipe::{PipeReader, PipeWriter};
+use crate::sched::context;
 
 /// Builds a child process.
 pub struct Command {
@@ -156,8 +158,17 @@ impl Child {
             return Ok(s);
         }
         drop(self.stdin.take());
-        let pidfd = sys::pidfd_open(self.pid)?;
-        let status = Op::new(WaitId::new(self.pid, pidfd)).await?;
+        let ring_waitid =
+            context::with_worker(|w| w.and_then(|w| w.ring_flags()).is_some_and(|f| f.waitid));
+        let status = loop {
+            let pidfd = sys::pidfd_open(self.pid)?;
+            match Op::new(WaitId::new(self.pid, pidfd, ring_waitid)).await {
+                // The pidfd poll came back but the child was not reaped yet
+                // (a readable pidfd should rule this out): wait again.
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                res => break res?,
+            }
+        };
         self.status = Some(status);
         Ok(status)
     }

@@ -18,7 +18,7 @@ use std::thread::{self, JoinHandle as ThreadHandle, Thread};
 use crossbeam_deque::Worker;
 
 use crate::blocking::BlockingFn;
-use crate::driver::IoDriver;
+use crate::driver::{IoDriver, RingFlags};
 use crate::sched::context;
 use crate::sched::shared::{ring_doorbell, Remote, Shared};
 use crate::stats::{RuntimeStats, WorkerCounters};
@@ -32,6 +32,7 @@ pub struct Builder {
     thread_name: Option<String>,
     io: Option<IoDriver>,
     max_blocking: Option<usize>,
+    unsupported_ring_features: RingFlags,
 }
 
 impl Builder {
@@ -56,6 +57,16 @@ impl Builder {
     /// Upper bound on blocking-pool threads (default 64).
     pub fn max_blocking_threads(mut self, n: usize) -> Self {
         self.max_blocking = Some(n.max(1));
+        self
+    }
+
+    /// Treats the io_uring features set in `mask` as missing from the
+    /// kernel, whatever the probe says: a way to exercise the fallback paths
+    /// on a kernel that has them (e.g. `waitid: true` makes `Child::wait`
+    /// poll the pidfd through the ring, as on kernels before 6.7). The
+    /// flags that took are still reported in `WorkerStats::ring_flags`.
+    pub fn unsupported_ring_features(mut self, mask: RingFlags) -> Self {
+        self.unsupported_ring_features = mask;
         self
     }
 
@@ -87,6 +98,7 @@ impl Builder {
             stealers,
             remotes,
             io,
+            self.unsupported_ring_features,
             self.max_blocking.unwrap_or(64),
         ));
         let (tx, rx) = mpsc::channel();

@@ -39,7 +39,16 @@ pub(crate) struct WorkerCounters {
     pub(crate) ops_submitted: AtomicU64,
     pub(crate) ops_completed: AtomicU64,
     pub(crate) ring_closes: AtomicU64,
-    pub(crate) driver: OnceLock<(IoDriver, Option<RingFlags>)>,
+    pub(crate) driver: OnceLock<DriverInfo>,
+}
+
+/// What a worker's driver setup produced (recorded once, at start).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DriverInfo {
+    pub(crate) kind: IoDriver,
+    pub(crate) ring_flags: Option<RingFlags>,
+    /// errno of the io_uring setup that failed, when the worker fell back.
+    pub(crate) uring_setup_errno: Option<i32>,
 }
 
 /// Adds one to a counter only its worker writes.
@@ -64,9 +73,12 @@ pub struct WorkerStats {
     pub parks: u64,
     /// Doorbells rung for this worker by others.
     pub unparks: u64,
-    /// io_uring ops submitted.
+    /// I/O ops started: SQEs submitted to the ring under io_uring; under
+    /// epoll, ops whose first syscall attempt ran on this worker.
     pub ops_submitted: u64,
-    /// io_uring ops completed (final CQE).
+    /// I/O ops finished: final CQEs reaped under io_uring (a cancelled op
+    /// counts when its last CQE arrives); under epoll, ops that returned a
+    /// result or were dropped while waiting for readiness on this worker.
     pub ops_completed: u64,
     /// Descriptors closed through the ring (IORING_OP_CLOSE) rather than
     /// by a close syscall.
@@ -75,6 +87,10 @@ pub struct WorkerStats {
     pub driver: Option<IoDriver>,
     /// io_uring setup flags that took (None under epoll).
     pub ring_flags: Option<RingFlags>,
+    /// The errno with which io_uring setup failed when it was asked for and
+    /// this worker fell back to epoll (EPERM under a seccomp filter such as
+    /// Docker's default, ENOSYS, ENOMEM); None when no fallback happened.
+    pub uring_setup_errno: Option<i32>,
 }
 
 impl WorkerCounters {
@@ -92,8 +108,9 @@ impl WorkerCounters {
             ops_submitted: l(&self.ops_submitted),
             ops_completed: l(&self.ops_completed),
             ring_closes: l(&self.ring_closes),
-            driver: d.map(|d| d.0),
-            ring_flags: d.and_then(|d| d.1),
+            driver: d.map(|d| d.kind),
+            ring_flags: d.and_then(|d| d.ring_flags),
+            uring_setup_errno: d.and_then(|d| d.uring_setup_errno),
         }
     }
 }

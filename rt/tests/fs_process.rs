@@ -120,3 +120,60 @@ per_driver!(small_read_after_large_read, 2, |rt: Runtime| {
         assert_eq!(&small[..n], &[2u8; 7][..n]);
     });
 });
+
+/// Children exiting with different codes, and one killed by a signal,
+/// waited for concurrently: every wait reports its own child's status.
+fn wait_reports_exit_codes(rt: &Runtime) {
+    use std::os::unix::process::ExitStatusExt;
+    rt.block_on(async {
+        let waits: Vec<_> = (0..8)
+            .map(|code| {
+                spindle_rt::spawn(async move {
+                    let mut child = Command::new("sh")
+                        .args(["-c", &format!("exit {code}")])
+                        .spawn()
+                        .unwrap();
+                    (code, child.wait().await.unwrap())
+                })
+            })
+            .collect();
+        for w in waits {
+            let (code, status) = w.await.unwrap();
+            assert_eq!(status.code(), Some(code), "{status:?}");
+        }
+        let mut sleeper = Command::new("sleep").arg("3600").spawn().unwrap();
+        sleeper.kill().unwrap();
+        let status = sleeper.wait().await.unwrap();
+        assert_eq!(status.code(), None, "{status:?}");
+        assert_eq!(status.signal(), Some(libc::SIGKILL), "{status:?}");
+        // A second wait returns the status recorded by the first.
+        assert_eq!(sleeper.wait().await.unwrap(), status);
+    });
+}
+
+per_driver!(wait_reports_exit_codes_and_signals, 2, |rt: Runtime| {
+    wait_reports_exit_codes(&rt);
+});
+
+/// A ring told that IORING_OP_WAITID is missing (as on kernels before
+/// 6.7) records that in its flags, and `Child::wait` still reports every
+/// status, by polling the pidfd through the ring.
+#[test]
+fn wait_without_ring_waitid_polls_the_pidfd() {
+    let rt = Runtime::builder()
+        .workers(2)
+        .io(spindle_rt::IoDriver::Uring)
+        .unsupported_ring_features(spindle_rt::RingFlags {
+            waitid: true,
+            ..Default::default()
+        })
+        .build()
+        .unwrap();
+    rt.block_on(async {});
+    for w in rt.stats().workers {
+        if let Some(f) = w.ring_flags {
+            assert!(!f.waitid, "the mask turned WAITID off: {f:?}");
+        }
+    }
+    wait_reports_exit_codes(&rt);
+}

@@ -10,11 +10,10 @@ use spindle_rt::{yield_now, Runtime};
 
 static SERIAL: Mutex<()> = Mutex::new(());
 
-#[test]
-fn shutdown_cancels_idle_tasks_and_closes_fds() {
+fn shutdown_cancels_idle_tasks_and_closes_fds(io: spindle_rt::IoDriver) {
     let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let before = drivers::open_fds();
-    let rt = Runtime::builder().workers(2).build().unwrap();
+    let rt = drivers::runtime(io, 2);
     let hs: Vec<_> = (0..100)
         .map(|_| rt.spawn(async { spindle_rt::time::sleep(Duration::from_secs(3600)).await }))
         .collect();
@@ -24,6 +23,16 @@ fn shutdown_cancels_idle_tasks_and_closes_fds() {
         assert!(h.is_finished());
     }
     assert_eq!(drivers::open_fds(), before, "rings and eventfds closed");
+}
+
+#[test]
+fn shutdown_cancels_idle_tasks_and_closes_fds_uring() {
+    shutdown_cancels_idle_tasks_and_closes_fds(spindle_rt::IoDriver::Uring);
+}
+
+#[test]
+fn shutdown_cancels_idle_tasks_and_closes_fds_epoll() {
+    shutdown_cancels_idle_tasks_and_closes_fds(spindle_rt::IoDriver::Epoll);
 }
 
 fn settle() {
@@ -230,11 +239,10 @@ fn dropped_streams_close_epoll() {
     dropped_streams_close(spindle_rt::IoDriver::Epoll);
 }
 
-#[test]
-fn shutdown_with_ops_in_flight() {
+fn shutdown_with_ops_in_flight(io: spindle_rt::IoDriver) {
     let _g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let before = drivers::open_fds();
-    let rt = Runtime::builder().workers(2).build().unwrap();
+    let rt = drivers::runtime(io, 2);
     let addr = rt.block_on(async {
         let l = spindle_rt::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -254,14 +262,35 @@ fn shutdown_with_ops_in_flight() {
     let clients: Vec<_> = (0..20)
         .map(|_| std::net::TcpStream::connect(addr).unwrap())
         .collect();
-    std::thread::sleep(Duration::from_millis(20));
-    assert!(
-        spindle_rt::live_ops() > 0,
-        "reads and the accept are in flight"
-    );
+    // The accept loop and one reader per client, each parked on its op.
+    let mut live = rt.stats().live_tasks;
+    for _ in 0..400 {
+        if live == 21 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+        live = rt.stats().live_tasks;
+    }
+    assert_eq!(live, 21, "accept loop and 20 readers are waiting");
+    if rt.io_driver() == spindle_rt::IoDriver::Uring {
+        assert!(
+            spindle_rt::live_ops() > 0,
+            "reads and the accept are in flight"
+        );
+    }
     rt.shutdown();
     settle();
     assert_eq!(spindle_rt::live_ops(), 0);
     drop(clients);
     assert_eq!(drivers::open_fds(), before);
+}
+
+#[test]
+fn shutdown_with_ops_in_flight_uring() {
+    shutdown_with_ops_in_flight(spindle_rt::IoDriver::Uring);
+}
+
+#[test]
+fn shutdown_with_ops_in_flight_epoll() {
+    shutdown_with_ops_in_flight(spindle_rt::IoDriver::Epoll);
 }

@@ -180,17 +180,6 @@ per_driver!(spawn_blocking_runs_on_pool, 2, |rt: Runtime| {
     assert_eq!(name.as_deref(), Some("spindle-blocking"));
 });
 
-#[test]
-fn stats_show_driver_and_flags() {
-    let rt = Runtime::builder().workers(2).build().unwrap();
-    let st = rt.stats();
-    assert_eq!(st.workers.len(), 2);
-    if rt.io_driver() == spindle_rt::IoDriver::Uring {
-        let f = st.workers[0].ring_flags.expect("ring flags recorded");
-        assert!(f.single_issuer, "{f:?}");
-    }
-}
-
 per_driver!(idle_runtime_does_not_spin, 2, |rt: Runtime| {
     rt.block_on(async { spindle_rt::time::sleep(Duration::from_millis(1)).await });
     std::thread::sleep(Duration::from_millis(20));

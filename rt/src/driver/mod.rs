@@ -46,15 +46,21 @@ pub(crate) enum Driver {
 }
 
 impl Driver {
-    /// Builds the driver on the worker thread; io_uring falls back to epoll
-    /// unless `strict`.
-    pub(crate) fn new(kind: IoDriver, eventfd: RawFd) -> io::Result<Driver> {
+    /// Builds the driver on the worker thread. When io_uring was asked for
+    /// but cannot be set up (EPERM under seccomp, ENOSYS, ENOMEM), falls
+    /// back to epoll and returns the setup error alongside. Ring features
+    /// in `unsupported` are treated as missing from the kernel.
+    pub(crate) fn new(
+        kind: IoDriver,
+        eventfd: RawFd,
+        unsupported: RingFlags,
+    ) -> io::Result<(Driver, Option<io::Error>)> {
         match kind {
-            IoDriver::Uring => match uring::Uring::new(eventfd) {
-                Ok(u) => Ok(Driver::Uring(Box::new(u))),
-                Err(_) => Ok(Driver::Epoll(epoll::Epoll::new(eventfd)?)),
+            IoDriver::Uring => match uring::Uring::new(eventfd, unsupported) {
+                Ok(u) => Ok((Driver::Uring(Box::new(u)), None)),
+                Err(e) => Ok((Driver::Epoll(epoll::Epoll::new(eventfd)?), Some(e))),
             },
-            IoDriver::Epoll => Ok(Driver::Epoll(epoll::Epoll::new(eventfd)?)),
+            IoDriver::Epoll => Ok((Driver::Epoll(epoll::Epoll::new(eventfd)?), None)),
         }
     }
 
@@ -139,11 +145,12 @@ impl Driver {
         }
     }
 
-    /// (submitted, completed) op counts.
-    pub(crate) fn op_counts(&self) -> (u64, u64) {
+    /// (submitted, completed) ring op counts; None under epoll, whose
+    /// syscall ops are counted straight into the stats by `Op`.
+    pub(crate) fn op_counts(&self) -> Option<(u64, u64)> {
         match self {
-            Driver::Uring(u) => (u.submitted, u.completed),
-            Driver::Epoll(_) => (0, 0),
+            Driver::Uring(u) => Some((u.submitted, u.completed)),
+            Driver::Epoll(_) => None,
         }
     }
 

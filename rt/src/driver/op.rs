@@ -18,7 +18,10 @@
 //!
 //! Under the epoll driver step 1-4 collapse into "try the syscall; on
 //! EAGAIN register readiness and retry when woken"; nothing is in flight
-//! in the kernel, so dropping is free.
+//! in the kernel, so dropping is free. Such an op counts as submitted on
+//! the worker of its first attempt and as completed on the worker where it
+//! returns (or is dropped while waiting), so the stats read the same way
+//! under both drivers.
 
 use std::any::Any;
 use std::collections::VecDeque;
@@ -34,7 +37,7 @@ use parking_lot::Mutex;
 
 use crate::sched::context;
 use crate::sched::shared::Remote;
-use crate::stats::LIVE_OPS;
+use crate::stats::{bump, LIVE_OPS};
 
 /// Readiness an epoll-driven op waits for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -175,12 +178,31 @@ enum St<K> {
 /// A future that runs one `OpKind` to completion on the current worker's driver.
 pub(crate) struct Op<K: OpKind> {
     st: St<K>,
+    /// Epoll path: counted as submitted and not yet as completed.
+    counted: bool,
 }
 
 impl<K: OpKind> Op<K> {
     pub(crate) fn new(kind: K) -> Self {
-        Op { st: St::Idle(kind) }
+        Op {
+            st: St::Idle(kind),
+            counted: false,
+        }
     }
+}
+
+/// Counts an epoll-path op on the current worker (the ring counts its own).
+fn count_syscall_op(completed: bool) {
+    context::with_worker(|w| {
+        if let Some(w) = w {
+            let c = &w.remote.counters;
+            bump(if completed {
+                &c.ops_completed
+            } else {
+                &c.ops_submitted
+            });
+        }
+    });
 }
 
 impl<K: OpKind> Unpin for Op<K> {}
@@ -230,36 +252,46 @@ impl<K: OpKind> Future for Op<K> {
                         this.st = St::InFlight(shared);
                         Poll::Pending
                     }
-                    Some(false) => match kind.syscall() {
-                        Err(e)
-                            if e.kind() == io::ErrorKind::WouldBlock
-                                || e.raw_os_error() == Some(libc::EINPROGRESS) =>
-                        {
-                            match kind.interest() {
-                                Some((fd, interest)) => {
-                                    context::with_worker(|w| {
-                                        w.expect("checked above").register_readiness(
-                                            fd,
-                                            interest,
-                                            cx.waker(),
-                                        )
-                                    });
-                                    this.st = St::Idle(kind);
-                                    Poll::Pending
-                                }
-                                None => {
-                                    let name = kind.name();
-                                    Poll::Ready(kind.complete(Err(op_error(name, e))))
+                    Some(false) => {
+                        if !this.counted {
+                            this.counted = true;
+                            count_syscall_op(false);
+                        }
+                        match kind.syscall() {
+                            Err(e)
+                                if e.kind() == io::ErrorKind::WouldBlock
+                                    || e.raw_os_error() == Some(libc::EINPROGRESS) =>
+                            {
+                                match kind.interest() {
+                                    Some((fd, interest)) => {
+                                        context::with_worker(|w| {
+                                            w.expect("checked above").register_readiness(
+                                                fd,
+                                                interest,
+                                                cx.waker(),
+                                            )
+                                        });
+                                        this.st = St::Idle(kind);
+                                        Poll::Pending
+                                    }
+                                    None => {
+                                        this.counted = false;
+                                        count_syscall_op(true);
+                                        let name = kind.name();
+                                        Poll::Ready(kind.complete(Err(op_error(name, e))))
+                                    }
                                 }
                             }
+                            res => {
+                                coop.made_progress();
+                                this.counted = false;
+                                count_syscall_op(true);
+                                let name = kind.name();
+                                let res = res.map_err(|e| op_error(name, e));
+                                Poll::Ready(kind.complete(res))
+                            }
                         }
-                        res => {
-                            coop.made_progress();
-                            let name = kind.name();
-                            let res = res.map_err(|e| op_error(name, e));
-                            Poll::Ready(kind.complete(res))
-                        }
-                    },
+                    }
                 }
             }
             St::InFlight(shared) => {
@@ -300,6 +332,9 @@ impl<K: OpKind> Future for Op<K> {
 
 impl<K: OpKind> Drop for Op<K> {
     fn drop(&mut self) {
+        if self.counted {
+            count_syscall_op(true);
+        }
         if let St::InFlight(shared) = &self.st {
             if shared.mark_cancelled() {
                 crate::sched::shared::request_cancel(shared);

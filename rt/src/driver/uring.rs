@@ -57,6 +57,27 @@ pub struct RingFlags {
     /// Descriptors are closed through the ring (IORING_OP_CLOSE with
     /// CQE_SKIP_SUCCESS, kernel >= 5.17).
     pub ring_close: bool,
+    /// `Child::wait` uses IORING_OP_WAITID (kernel >= 6.7); without it the
+    /// ring polls the child's pidfd (IORING_OP_POLL_ADD) and then reaps it
+    /// with waitid(P_PIDFD, WNOHANG).
+    pub waitid: bool,
+}
+
+impl RingFlags {
+    /// `self` without the features set in `mask`.
+    fn without(self, mask: RingFlags) -> RingFlags {
+        RingFlags {
+            single_issuer: self.single_issuer && !mask.single_issuer,
+            defer_taskrun: self.defer_taskrun && !mask.defer_taskrun,
+            coop_taskrun: self.coop_taskrun && !mask.coop_taskrun,
+            submit_all: self.submit_all && !mask.submit_all,
+            taskrun_flag: self.taskrun_flag && !mask.taskrun_flag,
+            msg_ring: self.msg_ring && !mask.msg_ring,
+            multishot_accept: self.multishot_accept && !mask.multishot_accept,
+            ring_close: self.ring_close && !mask.ring_close,
+            waitid: self.waitid && !mask.waitid,
+        }
+    }
 }
 
 /// Whether the kernel takes `IORING_RECVSEND_POLL_FIRST` on recv (5.19,
@@ -105,8 +126,10 @@ fn build(flags: &RingFlags) -> io::Result<IoUring> {
 impl Uring {
     /// Sets up a ring on the calling (worker) thread, dropping flags the
     /// kernel refuses (EINVAL) one at a time; other errors (EPERM, ENOSYS,
-    /// ENOMEM) mean io_uring is unusable here.
-    pub(crate) fn new(eventfd: RawFd) -> io::Result<Uring> {
+    /// ENOMEM) mean io_uring is unusable here. Features set in `unsupported`
+    /// are treated as if the kernel lacked them (a test hook for the
+    /// fallback paths).
+    pub(crate) fn new(eventfd: RawFd, unsupported: RingFlags) -> io::Result<Uring> {
         let mut flags = RingFlags {
             single_issuer: true,
             defer_taskrun: true,
@@ -114,7 +137,8 @@ impl Uring {
             submit_all: true,
             taskrun_flag: true,
             ..Default::default()
-        };
+        }
+        .without(unsupported);
         let drops: [fn(&mut RingFlags); 5] = [
             |f| f.taskrun_flag = false,
             |f| f.coop_taskrun = false,
@@ -140,10 +164,12 @@ impl Uring {
             flags.multishot_accept = probe.is_supported(opcode::Socket::CODE);
             flags.ring_close = probe.is_supported(opcode::Close::CODE)
                 && ring.params().is_feature_skip_cqe_on_success();
+            flags.waitid = probe.is_supported(opcode::WaitId::CODE);
             if flags.multishot_accept {
                 RECV_POLL_FIRST.store(true, Ordering::Relaxed);
             }
         }
+        let flags = flags.without(unsupported);
         let mut u = Uring {
             ring,
             eventfd,

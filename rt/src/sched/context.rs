@@ -18,7 +18,7 @@ use io_uring::squeue;
 use super::shared::{Remote, Shared};
 use crate::driver::op::{Interest, OpShared};
 use crate::driver::timer::TimerStore;
-use crate::driver::Driver;
+use crate::driver::{Driver, RingFlags};
 use crate::task::raw::Task;
 
 /// What one worker thread owns.
@@ -48,6 +48,11 @@ pub(crate) fn with_worker<R>(f: impl FnOnce(Option<&WorkerCtx>) -> R) -> R {
 impl WorkerCtx {
     pub(crate) fn driver_is_uring(&self) -> bool {
         matches!(*self.driver.borrow(), Driver::Uring(_))
+    }
+
+    /// The ring features of this worker's driver (None under epoll).
+    pub(crate) fn ring_flags(&self) -> Option<RingFlags> {
+        self.driver.borrow().ring_flags()
     }
 
     pub(crate) fn submit(&self, entry: squeue::Entry, shared: &Arc<OpShared>) {

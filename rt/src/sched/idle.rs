@@ -16,10 +16,16 @@
 //!    searcher it must notify another worker (`transition_worker_from_searching`
 //!    returns true), so work published during its search is not stranded.
 //! 4. A worker that parks (`transition_worker_to_parked`) pushes itself on
-//!    the sleeper list and decrements the counts (SeqCst). If it was the last
-//!    searcher it must re-scan every queue afterwards and notify if any work
-//!    is there: a publisher that saw "one searcher" in step 1 skipped the
-//!    doorbell, so this re-scan is what catches its work.
+//!    the sleeper list and decrements the counts (SeqCst), then re-scans
+//!    every queue and notifies if any work is there. If it was the last
+//!    searcher this is what catches work whose publisher saw "one searcher"
+//!    in step 1 and skipped the doorbell. A worker that parks without having
+//!    searched must re-scan too: it may have been refused step 2 while
+//!    another worker searched, and that searcher, finding work, may have
+//!    left searching (step 3) while this one was still awake, so its
+//!    notify found nobody asleep; work published during that search would
+//!    otherwise wait until a worker next looks (forever, behind a task that
+//!    never yields). loom found that; the re-scan costs a few loads per park.
 //! 5. After its park returns, a worker calls `unpark_self`: if it is still on
 //!    the sleeper list nobody notified it (I/O or a timer woke it): it
 //!    removes itself and is unparked but not searching; otherwise a notifier
@@ -91,8 +97,9 @@ impl Idle {
         prev & SEARCH_MASK == 1
     }
 
-    /// Step 4: worker `idx` goes to sleep. True when it was the last searcher
-    /// (the caller must re-scan all queues and notify if work remains).
+    /// Step 4: worker `idx` goes to sleep (the caller then re-scans all
+    /// queues and notifies if work remains). True when it was the last
+    /// searcher.
     pub fn transition_worker_to_parked(&self, idx: usize, is_searching: bool) -> bool {
         let mut sleepers = self.sleepers.lock();
         let dec = UNPARK_ONE + usize::from(is_searching);
@@ -118,6 +125,11 @@ impl Idle {
     /// Number of workers searching right now.
     pub fn num_searching(&self) -> usize {
         self.state.load(Ordering::SeqCst) & SEARCH_MASK
+    }
+
+    /// Number of workers counted as unparked (awake) right now.
+    pub fn num_unparked(&self) -> usize {
+        self.state.load(Ordering::SeqCst) >> UNPARK_SHIFT
     }
 
     /// True when worker `idx` is on the sleeper list.

@@ -20,7 +20,7 @@ use super::context;
 use super::idle::Idle;
 use crate::blocking::BlockingPool;
 use crate::driver::op::OpShared;
-use crate::driver::IoDriver;
+use crate::driver::{IoDriver, RingFlags};
 use crate::stats::WorkerCounters;
 use crate::task::join::JoinHandle;
 use crate::task::owned::OwnedTasks;
@@ -47,6 +47,9 @@ pub(crate) struct Shared {
     pub(crate) barrier: Barrier,
     pub(crate) blocking: BlockingPool,
     pub(crate) io: IoDriver,
+    /// Ring features the workers treat as missing (test hook, see
+    /// `Builder::unsupported_ring_features`).
+    pub(crate) unsupported_ring_features: RingFlags,
     next_id: AtomicU64,
 }
 
@@ -55,6 +58,7 @@ impl Shared {
         stealers: Vec<Stealer<Task>>,
         remotes: Vec<Arc<Remote>>,
         io: IoDriver,
+        unsupported_ring_features: RingFlags,
         max_blocking: usize,
     ) -> Self {
         let n = stealers.len();
@@ -68,6 +72,7 @@ impl Shared {
             barrier: Barrier::new(n),
             blocking: BlockingPool::new(max_blocking),
             io,
+            unsupported_ring_features,
             next_id: AtomicU64::new(1),
         }
     }

@@ -13,7 +13,7 @@
 //! 4. Search: if fewer than half the workers search, steal half of a random
 //!    victim's queue (then the injector). A searcher that finds work leaves
 //!    searching and, if it was the last, notifies another (idle step 3).
-//! 5. Park (idle step 4): join the sleepers, re-scan if last searcher, then
+//! 5. Park (idle step 4): join the sleepers, re-scan the queues, then
 //!    wait in the driver with the next timer as timeout. On return: idle
 //!    step 5, then fire timers and wake I/O tasks onto the local queue.
 //!
@@ -37,7 +37,7 @@ use super::shared::Shared;
 use crate::driver::timer::TimerStore;
 use crate::driver::{Driver, IoDriver};
 use crate::loom::{GLOBAL_QUEUE_INTERVAL, MAX_LIFO_POLLS};
-use crate::stats::bump;
+use crate::stats::{bump, DriverInfo};
 use crate::task::raw::Task;
 
 struct Looper {
@@ -58,12 +58,17 @@ pub(crate) fn run(
     ready: mpsc::Sender<()>,
 ) {
     let remote = shared.remotes[index].clone();
-    let driver = Driver::new(io, remote.eventfd.as_raw_fd())
-        .expect("spindle worker: cannot set up any I/O driver");
-    let _ = remote
-        .counters
-        .driver
-        .set((driver.kind(), driver.ring_flags()));
+    let (driver, uring_error) = Driver::new(
+        io,
+        remote.eventfd.as_raw_fd(),
+        shared.unsupported_ring_features,
+    )
+    .expect("spindle worker: cannot set up any I/O driver");
+    let _ = remote.counters.driver.set(DriverInfo {
+        kind: driver.kind(),
+        ring_flags: driver.ring_flags(),
+        uring_setup_errno: uring_error.and_then(|e| e.raw_os_error()),
+    });
     remote
         .ring_fd
         .store(driver.ring_fd().unwrap_or(-1), Ordering::Release);
@@ -228,11 +233,13 @@ impl Looper {
         self.wake_all(wakers)
     }
 
-    /// Copies the driver's op counters into the readable stats. Done after
-    /// every reap and before every park, so a sleeping worker's counts are
-    /// not stale.
+    /// Copies the ring's op counters into the readable stats (epoll-path
+    /// ops are counted there directly by `Op`). Done after every reap and
+    /// before every park, so a sleeping worker's counts are not stale.
     fn publish_op_counts(&self) {
-        let (sub, done) = self.cx.driver.borrow().op_counts();
+        let Some((sub, done)) = self.cx.driver.borrow().op_counts() else {
+            return;
+        };
         let c = &self.cx.remote.counters;
         c.ops_submitted.store(sub, Ordering::Relaxed);
         c.ops_completed.store(done, Ordering::Relaxed);
@@ -265,12 +272,12 @@ impl Looper {
 
     fn park(&mut self) {
         let idx = self.cx.index;
-        let last = self
-            .shared()
+        // Idle step 4: every parker re-scans, searcher or not (see `idle`).
+        self.shared()
             .idle
             .transition_worker_to_parked(idx, self.searching);
         self.searching = false;
-        if last && self.shared().has_visible_work() {
+        if self.shared().has_visible_work() {
             self.shared().notify_parked();
         }
         self.take_remote_cancels();

@@ -18,7 +18,13 @@ use crate::task::join::JoinHandle;
 use crate::task::raw::Task;
 
 fn shared() -> Arc<Shared> {
-    Arc::new(Shared::new(Vec::new(), Vec::new(), IoDriver::Epoll, 1))
+    Arc::new(Shared::new(
+        Vec::new(),
+        Vec::new(),
+        IoDriver::Epoll,
+        Default::default(),
+        1,
+    ))
 }
 
 /// Pops the next queued task (spawns and wakes off-worker go to the injector).

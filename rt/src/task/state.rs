@@ -14,23 +14,34 @@
 //! 3. Once COMPLETE is set it never clears; whoever sees JOIN_INTEREST in the
 //!    completing CAS leaves the output to the `JoinHandle`.
 //! 4. The task is freed by whoever drops the last reference.
+//!
+//! Public (re-exported as `spindle_rt::task_state` under `cfg(loom)` only)
+//! so loom-tests can model these transitions with racing wakes, aborts and
+//! shutdown; the rest of the crate reaches it as `crate::task::state`.
 
 use crate::loom::{AtomicUsize, Ordering};
 
-pub(crate) const RUNNING: usize = 1 << 0;
-pub(crate) const NOTIFIED: usize = 1 << 1;
-pub(crate) const COMPLETE: usize = 1 << 2;
-pub(crate) const CANCELLED: usize = 1 << 3;
-pub(crate) const JOIN_INTEREST: usize = 1 << 4;
-const REF_SHIFT: usize = 6;
-pub(crate) const REF_ONE: usize = 1 << REF_SHIFT;
+/// A worker owns the future right now.
+pub const RUNNING: usize = 1 << 0;
+/// A wake is pending (queued, or the running worker reschedules).
+pub const NOTIFIED: usize = 1 << 1;
+/// The future is gone; the output, if any, is in the stage.
+pub const COMPLETE: usize = 1 << 2;
+/// Abort or shutdown asked the task to stop.
+pub const CANCELLED: usize = 1 << 3;
+/// A `JoinHandle` still wants the output.
+pub const JOIN_INTEREST: usize = 1 << 4;
+/// Bits below this hold the flags; the reference count sits above.
+pub const REF_SHIFT: usize = 6;
+/// One reference in the count.
+pub const REF_ONE: usize = 1 << REF_SHIFT;
 
 /// The packed state word of one task.
-pub(crate) struct State(AtomicUsize);
+pub struct State(AtomicUsize);
 
 /// What `transition_to_running` decided.
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) enum ToRunning {
+pub enum ToRunning {
     /// The caller now holds RUNNING and should poll.
     Poll,
     /// The caller holds RUNNING but must cancel the future instead.
@@ -41,7 +52,7 @@ pub(crate) enum ToRunning {
 
 /// What `transition_to_idle` decided after a `Pending` poll.
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) enum ToIdle {
+pub enum ToIdle {
     /// No wake arrived while running: drop the queue reference.
     Idle,
     /// A wake arrived while running: reschedule with the same reference.
@@ -53,13 +64,14 @@ pub(crate) enum ToIdle {
 impl State {
     /// A fresh task: NOTIFIED (it is about to be queued), JOIN_INTEREST, and
     /// `refs` references.
-    pub(crate) fn new(refs: usize) -> Self {
+    pub fn new(refs: usize) -> Self {
         State(AtomicUsize::new(
             NOTIFIED | JOIN_INTEREST | (refs * REF_ONE),
         ))
     }
 
-    pub(crate) fn load(&self) -> usize {
+    /// The current word (Acquire).
+    pub fn load(&self) -> usize {
         self.0.load(Ordering::Acquire)
     }
 
@@ -79,7 +91,7 @@ impl State {
     }
 
     /// A queued `Task` is about to run: NOTIFIED -> RUNNING.
-    pub(crate) fn transition_to_running(&self) -> ToRunning {
+    pub fn transition_to_running(&self) -> ToRunning {
         self.update(|s| {
             if s & (RUNNING | COMPLETE) != 0 || s & NOTIFIED == 0 {
                 return (None, ToRunning::Skip);
@@ -95,7 +107,7 @@ impl State {
     }
 
     /// The poll returned `Pending`: release RUNNING.
-    pub(crate) fn transition_to_idle(&self) -> ToIdle {
+    pub fn transition_to_idle(&self) -> ToIdle {
         self.update(|s| {
             if s & CANCELLED != 0 {
                 return (None, ToIdle::Cancel);
@@ -111,10 +123,19 @@ impl State {
 
     /// A wake by reference. Returns true when the caller must queue a new
     /// `Task` (a reference has been added for it).
-    pub(crate) fn transition_to_notified(&self) -> bool {
+    pub fn transition_to_notified(&self) -> bool {
         self.update(|s| {
-            if s & (COMPLETE | NOTIFIED) != 0 {
+            if s & COMPLETE != 0 {
                 (None, false)
+            } else if s & NOTIFIED != 0 {
+                // Already queued: nothing changes, but write the word back
+                // anyway. As a read-modify-write (release) this is ordered
+                // with the worker's NOTIFIED -> RUNNING exchange, so what
+                // the waker published before waking is visible to that
+                // poll. A plain load here could read the word from before
+                // that exchange while the poll misses the waker's write
+                // (store buffering; found by loom-tests/tests/rt_task_state.rs).
+                (Some(s), false)
             } else if s & RUNNING != 0 {
                 (Some(s | NOTIFIED), false)
             } else {
@@ -125,7 +146,7 @@ impl State {
 
     /// `JoinHandle::abort`. Returns true when the caller must queue a new
     /// `Task` (a reference has been added for it).
-    pub(crate) fn transition_to_aborted(&self) -> bool {
+    pub fn transition_to_aborted(&self) -> bool {
         self.update(|s| {
             if s & (COMPLETE | CANCELLED) != 0 {
                 (None, false)
@@ -139,7 +160,7 @@ impl State {
 
     /// Shutdown takes the future of an idle task. Returns true when the
     /// caller now holds RUNNING and must cancel it.
-    pub(crate) fn transition_to_shutdown(&self) -> bool {
+    pub fn transition_to_shutdown(&self) -> bool {
         self.update(|s| {
             if s & (COMPLETE | RUNNING) != 0 {
                 (Some(s | CANCELLED), false)
@@ -151,7 +172,7 @@ impl State {
 
     /// RUNNING -> COMPLETE. Returns the previous word so the caller can see
     /// JOIN_INTEREST (invariant 3).
-    pub(crate) fn transition_to_complete(&self) -> usize {
+    pub fn transition_to_complete(&self) -> usize {
         self.update(|s| {
             debug_assert!(s & RUNNING != 0 && s & COMPLETE == 0);
             (Some((s & !RUNNING) | COMPLETE), s)
@@ -160,7 +181,7 @@ impl State {
 
     /// The `JoinHandle` goes away. Returns false when the task is already
     /// complete, in which case the handle must drop the output itself.
-    pub(crate) fn unset_join_interest(&self) -> bool {
+    pub fn unset_join_interest(&self) -> bool {
         self.update(|s| {
             if s & COMPLETE != 0 {
                 (None, false)
@@ -170,7 +191,8 @@ impl State {
         })
     }
 
-    pub(crate) fn ref_inc(&self) {
+    /// Adds a reference (a clone of a handle or waker).
+    pub fn ref_inc(&self) {
         // Relaxed is enough: a new reference is made from an existing one,
         // which already keeps the task alive (as with `Arc::clone`).
         let prev = self.0.fetch_add(REF_ONE, Ordering::Relaxed);
@@ -178,7 +200,7 @@ impl State {
     }
 
     /// Drops one reference; true when it was the last (caller frees).
-    pub(crate) fn ref_dec(&self) -> bool {
+    pub fn ref_dec(&self) -> bool {
         let prev = self.0.fetch_sub(REF_ONE, Ordering::AcqRel);
         debug_assert!(prev >= REF_ONE);
         prev >> REF_SHIFT == 1
