@@ -154,4 +154,10 @@ fn report_runtime(rt: &spindle_rt::Runtime) {
     if let Some(flags) = stats.workers.first().and_then(|w| w.ring_flags) {
         eprintln!("spindle: ring flags {:?}", flags);
     }
+    if let Some(errno) = stats.workers.first().and_then(|w| w.uring_setup_errno) {
+        eprintln!(
+            "spindle: io_uring setup failed ({}); fell back to epoll",
+            std::io::Error::from_raw_os_error(errno)
+        );
+    }
 }

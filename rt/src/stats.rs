@@ -36,6 +36,7 @@ pub(crate) struct WorkerCounters {
     pub(crate) injector_pulls: AtomicU64,
     pub(crate) parks: AtomicU64,
     pub(crate) unparks: AtomicU64,
+    pub(crate) msg_ring_doorbells: AtomicU64,
     pub(crate) ops_submitted: AtomicU64,
     pub(crate) ops_completed: AtomicU64,
     pub(crate) ring_closes: AtomicU64,
@@ -73,6 +74,9 @@ pub struct WorkerStats {
     pub parks: u64,
     /// Doorbells rung for this worker by others.
     pub unparks: u64,
+    /// Of those, the ones delivered by another worker's ring through
+    /// IORING_OP_MSG_RING (the rest went through the worker's eventfd).
+    pub msg_ring_doorbells: u64,
     /// I/O ops started: SQEs submitted to the ring under io_uring; under
     /// epoll, ops whose first syscall attempt ran on this worker.
     pub ops_submitted: u64,
@@ -105,6 +109,7 @@ impl WorkerCounters {
             injector_pulls: l(&self.injector_pulls),
             parks: l(&self.parks),
             unparks: l(&self.unparks),
+            msg_ring_doorbells: l(&self.msg_ring_doorbells),
             ops_submitted: l(&self.ops_submitted),
             ops_completed: l(&self.ops_completed),
             ring_closes: l(&self.ring_closes),

@@ -94,3 +94,49 @@ per_driver!(op_counters_count_every_op, 2, |rt: Runtime| {
         rt.stats()
     );
 });
+
+per_driver!(doorbells_between_workers_use_msg_ring, 2, |rt: Runtime| {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let msg_ring = |rt: &Runtime| rt.stats().total(|w| w.msg_ring_doorbells);
+    let ran = Arc::new(AtomicUsize::new(0));
+    // A worker spawning while the other is parked rings its doorbell from a
+    // worker thread: through MSG_RING where the ring has it. Whether the
+    // other worker is parked (rather than still searching) at that moment
+    // is up to the scheduler, so give it a few rounds.
+    for _ in 0..50 {
+        let ran = ran.clone();
+        rt.block_on(async move {
+            spindle_rt::spawn(async move {
+                spindle_rt::time::sleep(Duration::from_millis(5)).await;
+                let hs: Vec<_> = (0..8)
+                    .map(|_| {
+                        let ran = ran.clone();
+                        spindle_rt::spawn(async move {
+                            ran.fetch_add(1, Ordering::Relaxed);
+                        })
+                    })
+                    .collect();
+                for h in hs {
+                    h.await.unwrap();
+                }
+            })
+            .await
+            .unwrap();
+        });
+        if msg_ring(&rt) > 0 {
+            break;
+        }
+    }
+    assert!(ran.load(Ordering::Relaxed) >= 8);
+    let st = rt.stats();
+    let uring_msg_ring = st.workers[0].ring_flags.is_some_and(|f| f.msg_ring);
+    if uring_msg_ring {
+        assert!(
+            msg_ring(&rt) > 0,
+            "worker-to-worker doorbells use MSG_RING: {st:?}"
+        );
+    } else {
+        assert_eq!(msg_ring(&rt), 0, "no ring, no MSG_RING: {st:?}");
+    }
+});

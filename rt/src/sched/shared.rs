@@ -179,7 +179,12 @@ pub(crate) fn ring_doorbell(remote: &Remote) {
             },
             None => false,
         });
-    if !sent {
+    if sent {
+        remote
+            .counters
+            .msg_ring_doorbells
+            .fetch_add(1, Ordering::Relaxed);
+    } else {
         crate::io::sys::eventfd_ring(remote.eventfd.as_raw_fd());
     }
 }
