@@ -19,6 +19,7 @@ mod ev_files;
 mod ev_futex;
 mod ev_task;
 mod fibers;
+mod file_run;
 mod files;
 mod format;
 mod int64;
@@ -41,6 +42,7 @@ pub mod pretty;
 mod process;
 pub mod registry;
 mod spawn;
+mod stdin;
 mod strings;
 
 pub use registry::Env;

@@ -9,9 +9,10 @@
 //! never the stream's own, so closing either side leaves the other open.
 
 use super::args;
-use super::files::{file_mut, global, FileObj, Handle};
+use super::files::{file_mut, new_file, Handle};
 use super::net::{io_err, start};
 use super::registry::Env;
+use crate::ev::disk_file::DiskFile;
 use crate::ev::fd_stream::{self, End, FdStream, Std};
 use crate::ev::ops::{Done, OpFuture};
 use crate::ev::stream::{self, Kind};
@@ -19,7 +20,6 @@ use crate::ev::Resume;
 use crate::isolate::{Flow, Isolate};
 use crate::value::Value;
 use spindle_rt::fs::OpenOptions;
-use std::io::BufReader;
 
 type R = Result<Value, Flow>;
 
@@ -114,18 +114,13 @@ fn to_file(iso: &mut Isolate, a: &[Value]) -> R {
         None => return Err(iso.err("ev/to-file: bad slot #0, expected core/stream")),
     };
     let fd = match kind {
-        Some(Kind::Fd(f)) => f.dup(),
+        Some(Kind::Fd(f)) => f.child_fd(),
         Some(_) => return Err(iso.err("ev/to-file: sockets cannot become files")),
         None => return Err(iso.err("ev/to-file: stream is closed")),
     };
     let fd = fd.map_err(|e| iso.err(format!("ev/to-file: {e}")))?;
-    let handle = Handle::Disk(BufReader::new(std::fs::File::from(fd)));
-    let methods = global(iso, "file/methods");
-    let r = iso
-        .heap
-        .abstracts
-        .alloc(Some(Box::new(FileObj { handle, methods })));
-    Ok(Value::Abstract(r))
+    let file = DiskFile::from_std(std::fs::File::from(fd), false);
+    Ok(new_file(iso, Handle::Disk(file)))
 }
 
 /// Registers the module.
