@@ -6,9 +6,18 @@
 //! `:unix` hosts and `:datagram` sockets are handed to `net_unix` and
 //! `net_udp`; reads and writes work on any connected socket (`ev::sock::Conn`).
 //!
-//! Invariant: every wait is an op (`ev::ops`): a `'static` future owning an
-//! `Arc` of the socket and its buffer, registered for the parked task; its
-//! `Done` closure turns the result into language values on the isolate.
+//! Invariants:
+//! - Every wait is an op (`ev::ops`): a `'static` future owning an `Arc` of
+//!   the socket and its buffer, registered for the parked task; its `Done`
+//!   closure turns the result into language values on the isolate.
+//! - Reads and writes on one stream are served FIFO per direction, each
+//!   whole (api.md §4): sockets take turns in the stream's `Duplex`,
+//!   descriptor streams in their `FdStream`'s.
+//! - A read collects its bytes in a shared `Partial` as they arrive. If its
+//!   wait ends first (timeout, cancel, close), the op's salvage appends them
+//!   to the caller's buffer; with no buffer given there is nobody to hand
+//!   them to. Bytes of an rt read still in flight when it is cancelled are
+//!   lost with it (the kernel may have taken them from the socket).
 
 use super::args;
 use super::ev_task::{await_flow, park, seconds};
