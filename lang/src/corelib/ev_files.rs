@@ -5,8 +5,10 @@
 //! `ev/chunk`, `ev/write` and `ev/close`, which dispatch on the stream kind.
 //!
 //! Invariant: every stream made here is a `Kind::Fd` around an
-//! `ev::fd_stream::FdStream`; `ev/to-file` hands out a duplicate descriptor,
-//! never the stream's own, so closing either side leaves the other open.
+//! `ev::fd_stream::FdStream`; `ev/to-file` hands out a duplicate descriptor
+//! (for a pipe under epoll, a blocking copy: `FdStream::child_fd`), never
+//! the stream's own, so closing either side leaves the other open. The file
+//! it makes is an `ev::disk_file::DiskFile`, whose operations park.
 
 use super::args;
 use super::files::{file_mut, new_file, Handle};
@@ -131,5 +133,5 @@ pub fn register(env: &mut Env) {
         "(os/pipe &opt flags)\n\nA pipe as [read-stream write-stream].",
         os_pipe,
     );
-    env.native("ev/to-file", "(ev/to-file stream)\n\nA core/file on a duplicate of the stream's descriptor (pipes, files and standard streams).", to_file);
+    env.native("ev/to-file", "(ev/to-file stream)\n\nA core/file on a duplicate of the stream's descriptor (pipes, files and standard streams). File operations on it park; a file starts at the stream's position.", to_file);
 }
