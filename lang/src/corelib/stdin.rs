@@ -109,16 +109,16 @@ pub fn read(
 /// `(getline &opt prompt buf env)`.
 pub fn getline(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
     args::arity(iso, a, 0, Some(3))?;
-    if let Some(p) = iso.heap.bytes(args::opt(a, 0)) {
-        let p = p.to_vec();
-        write_out(iso, &p);
-        let _ = std::io::stdout().flush();
-    }
     let buf = match args::opt(a, 1) {
         Value::Nil => Value::Nil,
         v @ Value::Buffer(_) => v,
         _ => return Err(iso.err("getline: bad slot #1, expected buffer")),
     };
+    if let Some(p) = iso.heap.bytes(args::opt(a, 0)) {
+        let p = p.to_vec();
+        write_out(iso, &p);
+        let _ = std::io::stdout().flush();
+    }
     read(
         iso,
         ReadWant::Line,
