@@ -19,7 +19,9 @@
 //!   under it throws its bytes away and starts over.
 //! - Seeking does no I/O: it drops the read-ahead and moves a non-empty
 //!   write buffer to `pending` with its offset; the next drain writes it
-//!   first. A file dropped with bytes still buffered writes them then, with
+//!   first. A positional drain cancelled mid-write puts its chunk back in
+//!   `pending` (rewriting at the same offset is harmless); an append or
+//!   pipe write cancelled mid-way is lost, since part of it may be out. A file dropped with bytes still buffered writes them then, with
 //!   blocking calls (the garbage collector's finalizer has no task to park).
 //! - Non-seekable descriptors (pipes, terminals) read and write at the
 //!   kernel's position through rt pipe ends (readiness-driven under epoll,
@@ -344,7 +346,21 @@ impl DiskFile {
             };
             let Some((off, bytes)) = next else { break };
             wrote = true;
-            self.write_chunk(io, bytes, off).await?;
+            let positional = self.seekable && !self.append;
+            if !positional {
+                self.write_chunk(io, bytes, off).await?;
+                continue;
+            }
+            // If this drain is cancelled mid-write, the chunk goes back to
+            // the front of `pending`: rewriting it at the same offset is
+            // harmless, and a later drain (or the drop) finishes it.
+            let mut undone = Requeue {
+                file: self,
+                chunk: Some((off, bytes.clone())),
+            };
+            let r = self.write_chunk(io, bytes, off).await;
+            undone.chunk = None;
+            r?;
         }
         if wrote && self.append && self.seekable {
             let end = self.len(io).await?;
@@ -429,6 +445,21 @@ impl DiskFile {
     /// The logical position.
     pub fn tell(&self) -> u64 {
         self.lock().pos
+    }
+}
+
+/// A chunk being written; dropped before the write finished, it returns
+/// to the front of the pending writes.
+struct Requeue<'a> {
+    file: &'a DiskFile,
+    chunk: Option<(u64, Vec<u8>)>,
+}
+
+impl Drop for Requeue<'_> {
+    fn drop(&mut self) {
+        if let Some(c) = self.chunk.take() {
+            self.file.lock().pending.insert(0, c);
+        }
     }
 }
 
