@@ -23,6 +23,7 @@ mod ev_sync_locks;
 mod ev_sync_queue;
 mod ev_task;
 mod fibers;
+mod file_run;
 mod files;
 mod format;
 mod int64;
@@ -47,6 +48,7 @@ pub mod pretty;
 mod process;
 pub mod registry;
 mod spawn;
+mod stdin;
 mod strings;
 
 pub use registry::Env;

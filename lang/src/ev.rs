@@ -26,6 +26,7 @@
 //! the same `wake` call from a completion queue.
 
 pub mod chan;
+pub mod disk_file;
 pub mod driver;
 pub mod fd_stream;
 pub mod grant;

@@ -35,7 +35,7 @@ zero? nan? inc dec min max sum product int/s64 int/u64 dyn setdyn with-dyns *out
 *args* *current-file* import require use module/paths eval eval-string parse parser/new
 parser/consume parser/produce parser/status parser/has-more parser/eof compile doc marshal
 unmarshal print prin printf prinf eprint eprintf pp flush eflush file/open file/read
-file/write file/close file/flush file/seek file/tell file/lines slurp spit getline
+file/write file/close file/flush file/seek file/tell file/lines file/temp slurp spit getline
 os/clock os/time os/date os/mktime os/getenv os/setenv os/environ os/exit os/cwd os/cd
 os/dir os/stat os/mkdir os/rm os/rmdir os/rename os/realpath os/which os/cpu-count os/arch
 os/sleep

@@ -287,3 +287,47 @@ fn os_cd_changes_where_relative_paths_resolve() {
         "hi"
     );
 }
+
+#[test]
+fn getline_and_file_read_on_stdin_park_and_share_the_read_ahead() {
+    use std::io::Write;
+    use std::process::Stdio;
+    // getline parks while the parent pauses (the ticker keeps running); the
+    // one read of stdin brings several lines, which later getline and
+    // file/read calls take from the shared read-ahead, in order.
+    let script = "(var ticks 0) (var on true)
+(def t (ev/spawn (while on (ev/sleep 0.01) (++ ticks))))
+(def a (getline \"> \"))
+(set on false)
+(def b (getline))
+(def c (file/read stdin :line))
+(def d (file/read stdin 3))
+(def rest (file/read stdin :all))
+(def end (getline))
+(print)
+(printf \"%j %j %j %j %j %j\" a b c d rest end)
+(print (if (> ticks 5) \"ticked\" (string \"only \" ticks)))";
+    for io in ["uring", "epoll"] {
+        let mut child = spindle()
+            .args(["-e", script])
+            .env("SPINDLE_IO", io)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run spindle");
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let mut stdin = child.stdin.take().expect("stdin");
+        stdin
+            .write_all(b"one\ntwo\nthree\nfour\nfive")
+            .expect("write stdin");
+        drop(stdin);
+        let out = child.wait_with_output().expect("wait");
+        assert!(out.status.success(), "{io}: {out:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "> \n@\"one\\n\" @\"two\\n\" @\"three\\n\" @\"fou\" @\"r\\nfive\" @\"\"\nticked\n",
+            "{io}"
+        );
+    }
+}

@@ -238,6 +238,15 @@ impl File {
     }
 }
 
+impl From<std::os::fd::OwnedFd> for File {
+    /// Adopts an open file descriptor (e.g. a duplicate of a `std::fs::File`).
+    fn from(fd: std::os::fd::OwnedFd) -> File {
+        File {
+            io: IoFd::new(fd, FdKind::File),
+        }
+    }
+}
+
 impl AsFd for File {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.io.borrow_fd()

@@ -18,7 +18,9 @@ mod task;
 pub mod time;
 
 pub use driver::{IoDriver, RingFlags};
-pub use runtime::{current_stats, spawn, spawn_blocking, worker_index, Builder, Handle, Runtime};
+pub use runtime::{
+    current_driver, current_stats, spawn, spawn_blocking, worker_index, Builder, Handle, Runtime,
+};
 pub use sched::coop::yield_now;
 pub use sched::idle::Idle;
 pub use stats::{live_ops, live_timers, RuntimeStats, WorkerStats};

@@ -362,6 +362,21 @@ where
     spawn_blocking_on(&current_shared(), f)
 }
 
+/// The io driver of the worker running the caller (None off a worker).
+/// Cheap: callers may ask per operation, e.g. to send file syscalls, which
+/// the epoll driver would run inline, to the blocking pool instead.
+pub fn current_driver() -> Option<IoDriver> {
+    context::with_worker(|w| {
+        w.map(|w| {
+            if w.driver_is_uring() {
+                IoDriver::Uring
+            } else {
+                IoDriver::Epoll
+            }
+        })
+    })
+}
+
 /// Counters of the runtime the current worker belongs to.
 pub fn current_stats() -> Option<RuntimeStats> {
     context::with_worker(|w| w.map(|w| stats_of(&w.shared)))

@@ -5,13 +5,16 @@
 //! `ev/chunk`, `ev/write` and `ev/close`, which dispatch on the stream kind.
 //!
 //! Invariant: every stream made here is a `Kind::Fd` around an
-//! `ev::fd_stream::FdStream`; `ev/to-file` hands out a duplicate descriptor,
-//! never the stream's own, so closing either side leaves the other open.
+//! `ev::fd_stream::FdStream`; `ev/to-file` hands out a duplicate descriptor
+//! (for a pipe under epoll, a blocking copy: `FdStream::child_fd`), never
+//! the stream's own, so closing either side leaves the other open. The file
+//! it makes is an `ev::disk_file::DiskFile`, whose operations park.
 
 use super::args;
-use super::files::{file_mut, global, FileObj, Handle};
+use super::files::{file_mut, new_file, Handle};
 use super::net::{io_err, start};
 use super::registry::Env;
+use crate::ev::disk_file::DiskFile;
 use crate::ev::fd_stream::{self, End, FdStream, Std};
 use crate::ev::ops::{Done, OpFuture};
 use crate::ev::stream::{self, Kind};
@@ -19,7 +22,6 @@ use crate::ev::Resume;
 use crate::isolate::{Flow, Isolate};
 use crate::value::Value;
 use spindle_rt::fs::OpenOptions;
-use std::io::BufReader;
 
 type R = Result<Value, Flow>;
 
@@ -114,18 +116,13 @@ fn to_file(iso: &mut Isolate, a: &[Value]) -> R {
         None => return Err(iso.err("ev/to-file: bad slot #0, expected core/stream")),
     };
     let fd = match kind {
-        Some(Kind::Fd(f)) => f.dup(),
+        Some(Kind::Fd(f)) => f.child_fd(),
         Some(_) => return Err(iso.err("ev/to-file: sockets cannot become files")),
         None => return Err(iso.err("ev/to-file: stream is closed")),
     };
     let fd = fd.map_err(|e| iso.err(format!("ev/to-file: {e}")))?;
-    let handle = Handle::Disk(BufReader::new(std::fs::File::from(fd)));
-    let methods = global(iso, "file/methods");
-    let r = iso
-        .heap
-        .abstracts
-        .alloc(Some(Box::new(FileObj { handle, methods })));
-    Ok(Value::Abstract(r))
+    let file = DiskFile::from_std(std::fs::File::from(fd), false);
+    Ok(new_file(iso, Handle::Disk(file)))
 }
 
 /// Registers the module.
@@ -136,5 +133,5 @@ pub fn register(env: &mut Env) {
         "(os/pipe &opt flags)\n\nA pipe as [read-stream write-stream].",
         os_pipe,
     );
-    env.native("ev/to-file", "(ev/to-file stream)\n\nA core/file on a duplicate of the stream's descriptor (pipes, files and standard streams).", to_file);
+    env.native("ev/to-file", "(ev/to-file stream)\n\nA core/file on a duplicate of the stream's descriptor (pipes, files and standard streams). File operations on it park; a file starts at the stream's position.", to_file);
 }

@@ -1,27 +1,33 @@
-//! Files as an abstract type (`core/file`): `file/open`, `read`, `write`,
-//! `seek`, `tell`, `flush`, `close`, the standard streams, `slurp`, `spit`
-//! and `getline`. Synchronous for now (the event-loop work moves them onto
-//! the runtime).
+//! Files as an abstract type (`core/file`): `file/open`, `file/temp`,
+//! `read`, `write`, `seek`, `tell`, `flush`, `close`, the standard streams,
+//! `slurp` and `spit` (api.md §4). Inside the event loop every one of them
+//! that does I/O parks its task on the ring (`file_run`); with no loop they
+//! run on blocking calls. Buffers and offsets live in `ev::disk_file`;
+//! `getline` and reads of `stdin` are in `stdin.rs`.
 //!
-//! Invariant: a `FileObj` owns at most one OS handle; after `file/close` the
-//! handle is gone and every operation but `close` raises "file is closed".
-//! Reads go through a `BufReader`; before a write or seek the read buffer is
-//! discarded (seeking back over unread bytes) so the OS position stays true.
+//! Invariant: a `FileObj` owns at most one `DiskFile` (shared by `Arc` with
+//! the ops in flight on it); after `file/close` the handle is gone and every
+//! operation but `close` raises "file is closed". Writes to `stdout` and
+//! `stderr` stay synchronous, like the print family, so their output keeps
+//! its order with `print`'s.
 
 use super::args;
+use super::file_run::{io_mode, returning, run_io, Finish};
 use super::registry::Env;
+use crate::ev::disk_file::{either, DiskFile, ReadWant, Whence};
+use crate::ev::Resume;
 use crate::isolate::{Flow, Isolate};
 use crate::objects::AbstractType;
 use crate::value::Value;
-use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::io::Write;
+use std::sync::Arc;
 
 type R = Result<Value, Flow>;
 
 /// Where a file value's bytes go.
 #[derive(Debug)]
 pub enum Handle {
-    Disk(BufReader<File>),
+    Disk(Arc<DiskFile>),
     Stdin,
     Stdout,
     Stderr,
@@ -65,7 +71,8 @@ pub fn global(iso: &mut Isolate, name: &str) -> Value {
     }
 }
 
-fn new_file(iso: &mut Isolate, handle: Handle) -> Value {
+/// A new `core/file` value around `handle`.
+pub fn new_file(iso: &mut Isolate, handle: Handle) -> Value {
     let methods = global(iso, "file/methods");
     let r = iso
         .heap
@@ -74,24 +81,56 @@ fn new_file(iso: &mut Isolate, handle: Handle) -> Value {
     Value::Abstract(r)
 }
 
-fn io_err(iso: &mut Isolate, e: std::io::Error) -> Flow {
-    iso.err(e.to_string())
+/// Appends `data` to `buf` (a buffer value, or a new one when nil).
+pub fn append_to(iso: &mut Isolate, buf: Value, data: &[u8]) -> Value {
+    match buf {
+        Value::Buffer(r) => {
+            iso.heap.buffers.get_mut(r).extend_from_slice(data);
+            buf
+        }
+        _ => iso.heap.buffer(data.to_vec()),
+    }
 }
 
-fn with_file<T>(
-    iso: &mut Isolate,
-    a: &[Value],
-    f: impl FnOnce(&mut Handle) -> std::io::Result<T>,
-) -> Result<T, Flow> {
-    let Some(file) = file_mut(iso, args::opt(a, 0)) else {
-        let m = "bad slot #0, expected core/file";
-        return Err(iso.err(m));
+/// What `a[0]` is as a file: its handle kind (Disk is cloned out).
+enum Target {
+    Disk(Arc<DiskFile>),
+    Stdin,
+    Stdout,
+    Stderr,
+}
+
+fn target(iso: &mut Isolate, v: Value, who: &str) -> Result<Target, Flow> {
+    let Some(file) = file_mut(iso, v) else {
+        return Err(iso.err(format!("{who}: bad slot #0, expected core/file")));
     };
-    if matches!(file.handle, Handle::Closed) {
-        return Err(iso.err("file is closed"));
+    Ok(match &file.handle {
+        Handle::Disk(d) => Target::Disk(d.clone()),
+        Handle::Stdin => Target::Stdin,
+        Handle::Stdout => Target::Stdout,
+        Handle::Stderr => Target::Stderr,
+        Handle::Closed => return Err(iso.err("file is closed")),
+    })
+}
+
+fn msg(e: std::io::Error) -> String {
+    e.to_string()
+}
+
+/// The open options of a `file/open` mode string, and whether it appends.
+fn parse_mode(iso: &mut Isolate, mode: &[u8]) -> Result<(bool, bool, bool, bool), Flow> {
+    if let Some(c) = mode.iter().skip(1).find(|c| !b"b+n".contains(c)) {
+        let m = format!("file/open: invalid mode flag {:?}", *c as char);
+        return Err(iso.err(m));
     }
-    let r = f(&mut file.handle);
-    r.map_err(|e| io_err(iso, e))
+    let plus = mode.contains(&b'+');
+    // (read, write, append, truncate+create)
+    match mode.first() {
+        Some(b'w') => Ok((plus, true, false, true)),
+        Some(b'a') => Ok((plus, true, true, false)),
+        Some(b'r') => Ok((true, plus, false, false)),
+        _ => Err(iso.err("file/open: mode must start with r, w or a")),
+    }
 }
 
 fn open(iso: &mut Isolate, a: &[Value]) -> R {
@@ -101,94 +140,150 @@ fn open(iso: &mut Isolate, a: &[Value]) -> R {
         Value::Nil => b"r".to_vec(),
         _ => args::bytes(iso, a, 1)?,
     };
-    let mut o = OpenOptions::new();
-    let plus = mode.contains(&b'+');
-    match mode.first() {
-        Some(b'w') => o.write(true).create(true).truncate(true).read(plus),
-        Some(b'a') => o.append(true).create(true).read(plus),
-        Some(b'r') => o.read(true).write(plus),
-        _ => return Err(iso.err("file mode must start with r, w or a")),
+    let (read, write, append, fresh) = parse_mode(iso, &mode)?;
+    let raise = mode.contains(&b'n');
+    let io = io_mode(iso);
+    let fut = async move {
+        let p = path.clone();
+        let blocking = move || {
+            std::fs::OpenOptions::new()
+                .read(read)
+                .write(write)
+                .append(append)
+                .create(append || fresh)
+                .truncate(fresh)
+                .open(&p)
+                .map(|f| DiskFile::from_std(f, append))
+        };
+        let r = either(io, blocking, open_ring(&path, read, write, append, fresh)).await;
+        Ok(r.map_err(|e| format!("could not open file {path}: {e}")))
     };
-    match o.open(&path) {
-        Ok(f) => Ok(new_file(iso, Handle::Disk(BufReader::new(f)))),
-        Err(_) => Ok(Value::Nil),
-    }
+    let finish: Finish<Result<Arc<DiskFile>, String>> = Box::new(move |iso, r| match r {
+        Ok(d) => Resume::Value(new_file(iso, Handle::Disk(d))),
+        Err(m) if raise => Resume::Error(iso.str(&m)),
+        Err(_) => Resume::Value(Value::Nil),
+    });
+    run_io(iso, fut, finish)
 }
 
-fn read_line(r: &mut dyn BufRead) -> std::io::Result<Vec<u8>> {
-    let mut v = Vec::new();
-    r.read_until(b'\n', &mut v)?;
-    Ok(v)
+async fn open_ring(
+    path: &str,
+    read: bool,
+    write: bool,
+    append: bool,
+    fresh: bool,
+) -> std::io::Result<Arc<DiskFile>> {
+    let f = spindle_rt::fs::OpenOptions::new()
+        .read(read)
+        .write(write)
+        .append(append)
+        .create(append || fresh)
+        .truncate(fresh)
+        .open(path)
+        .await?;
+    let regular = f.metadata().await?.is_file();
+    Ok(DiskFile::from_ring(f, regular, append))
 }
 
-fn read_handle(h: &mut Handle, what: Option<usize>, line: bool) -> std::io::Result<Vec<u8>> {
-    let stdin = std::io::stdin();
-    let mut lock;
-    let r: &mut dyn BufRead = match h {
-        Handle::Disk(f) => f,
-        Handle::Stdin => {
-            lock = stdin.lock();
-            &mut lock
-        }
-        _ => return Err(std::io::Error::other("file not readable")),
+fn temp(iso: &mut Isolate, a: &[Value]) -> R {
+    args::arity(iso, a, 0, Some(0))?;
+    let dir = std::env::temp_dir();
+    let io = io_mode(iso);
+    let fut = async move {
+        let d = dir.clone();
+        let blocking = move || {
+            use std::os::unix::fs::OpenOptionsExt;
+            std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .custom_flags(libc::O_TMPFILE)
+                .mode(0o600)
+                .open(&d)
+                .map(|f| DiskFile::from_std(f, false))
+        };
+        let ring = async {
+            let f = spindle_rt::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .custom_flags(libc::O_TMPFILE)
+                .mode(0o600)
+                .open(&dir)
+                .await?;
+            Ok(DiskFile::from_ring(f, true, false))
+        };
+        either(io, blocking, ring)
+            .await
+            .map_err(|e| format!("file/temp: {e}"))
     };
-    let mut out = Vec::new();
-    if line {
-        return read_line(r);
+    let finish: Finish<Arc<DiskFile>> =
+        Box::new(|iso, d| Resume::Value(new_file(iso, Handle::Disk(d))));
+    run_io(iso, fut, finish)
+}
+
+fn read_want(iso: &mut Isolate, a: &[Value]) -> Result<ReadWant, Flow> {
+    match a[1] {
+        Value::Keyword(_) => match args::keyword(iso, a, 1)?.as_slice() {
+            b"all" => Ok(ReadWant::All),
+            b"line" => Ok(ReadWant::Line),
+            _ => Err(iso.err("file/read: expected :all, :line or a byte count")),
+        },
+        _ => Ok(ReadWant::Bytes(args::int(iso, a, 1)?.max(0) as usize)),
     }
-    match what {
-        None => {
-            r.read_to_end(&mut out)?;
-        }
-        Some(n) => {
-            r.take(n as u64).read_to_end(&mut out)?;
-        }
-    }
-    Ok(out)
 }
 
 fn read(iso: &mut Isolate, a: &[Value]) -> R {
     args::arity(iso, a, 2, Some(3))?;
-    let (n, line) = match a[1] {
-        Value::Keyword(_) => {
-            let k = args::keyword(iso, a, 1)?;
-            match k.as_slice() {
-                b"all" => (None, false),
-                b"line" => (None, true),
-                _ => return Err(iso.err("expected :all, :line or a byte count")),
-            }
-        }
-        _ => (Some(args::int(iso, a, 1)?.max(0) as usize), false),
+    let want = read_want(iso, a)?;
+    let buf = match args::opt(a, 2) {
+        Value::Nil => Value::Nil,
+        v @ Value::Buffer(_) => v,
+        _ => return Err(iso.err("file/read: bad slot #2, expected buffer")),
     };
-    let bytes = with_file(iso, a, |h| read_handle(h, n, line))?;
-    if bytes.is_empty() && (line || n.is_some_and(|n| n > 0)) {
-        return Ok(Value::Nil);
-    }
-    match args::opt(a, 2) {
-        Value::Buffer(b) => {
-            iso.heap.buffers.get_mut(b).extend_from_slice(&bytes);
-            Ok(a[2])
+    let nil_at_eof = !matches!(want, ReadWant::All | ReadWant::Bytes(0));
+    let finish: Finish<Vec<u8>> = Box::new(move |iso, bytes| {
+        if bytes.is_empty() && nil_at_eof {
+            return Resume::Value(Value::Nil);
         }
-        _ => Ok(iso.heap.buffer(bytes)),
+        Resume::Value(append_to(iso, buf, &bytes))
+    });
+    match target(iso, a[0], "file/read")? {
+        Target::Disk(d) => {
+            let io = io_mode(iso);
+            run_io(
+                iso,
+                async move { d.read(io, want).await.map_err(msg) },
+                finish,
+            )
+        }
+        Target::Stdin => super::stdin::read(iso, want, finish),
+        _ => Err(iso.err("file/read: file not readable")),
     }
 }
 
-/// Writes bytes to a handle (discarding any read-ahead first).
-pub fn write_handle(h: &mut Handle, b: &[u8]) -> std::io::Result<()> {
-    match h {
-        Handle::Disk(f) => {
-            // Seeking to the current logical position discards read-ahead
-            // and puts the OS position where the reader stopped.
-            if !f.buffer().is_empty() {
-                let pos = f.stream_position()?;
-                f.seek(SeekFrom::Start(pos))?;
+/// Writes `data` to the file `f`; the call returns `ret`. A disk file
+/// buffers, parking only to drain a full buffer.
+pub fn write_to(iso: &mut Isolate, f: Value, data: &[u8], ret: Value) -> R {
+    match target(iso, f, "file/write")? {
+        Target::Disk(d) => {
+            if !d.buffer_write(data) {
+                return Ok(ret);
             }
-            f.get_mut().write_all(b)
+            let io = io_mode(iso);
+            run_io(
+                iso,
+                async move { d.flush(io).await.map_err(msg) },
+                returning(ret),
+            )
         }
-        Handle::Stdout => std::io::stdout().lock().write_all(b),
-        Handle::Stderr => std::io::stderr().lock().write_all(b),
-        _ => Err(std::io::Error::other("file not writable")),
+        Target::Stdout => std_write(iso, std::io::stdout().lock(), data, ret),
+        Target::Stderr => std_write(iso, std::io::stderr().lock(), data, ret),
+        Target::Stdin => Err(iso.err("file/write: file not writable")),
     }
+}
+
+fn std_write(iso: &mut Isolate, mut w: impl Write, data: &[u8], ret: Value) -> R {
+    w.write_all(data).map_err(|e| iso.err(e.to_string()))?;
+    Ok(ret)
 }
 
 fn write(iso: &mut Isolate, a: &[Value]) -> R {
@@ -200,124 +295,150 @@ fn write(iso: &mut Isolate, a: &[Value]) -> R {
             None => out.extend(crate::printer::to_text(iso, *v).into_bytes()),
         }
     }
-    with_file(iso, a, |h| write_handle(h, &out))?;
-    Ok(a[0])
+    write_to(iso, a[0], &out, a[0])
 }
 
 fn flush(iso: &mut Isolate, a: &[Value]) -> R {
     args::arity(iso, a, 1, Some(1))?;
-    with_file(iso, a, |h| match h {
-        Handle::Disk(f) => f.get_mut().flush(),
-        Handle::Stdout => std::io::stdout().flush(),
-        _ => Ok(()),
-    })?;
-    Ok(a[0])
+    match target(iso, a[0], "file/flush")? {
+        Target::Disk(d) => {
+            let io = io_mode(iso);
+            run_io(
+                iso,
+                async move { d.flush(io).await.map_err(msg) },
+                returning(a[0]),
+            )
+        }
+        Target::Stdout => {
+            let _ = std::io::stdout().flush();
+            Ok(a[0])
+        }
+        _ => Ok(a[0]),
+    }
 }
 
 fn close(iso: &mut Isolate, a: &[Value]) -> R {
     args::arity(iso, a, 1, Some(1))?;
-    match file_mut(iso, a[0]) {
-        Some(f) => {
-            f.handle = Handle::Closed;
-            Ok(Value::Nil)
+    let Some(f) = file_mut(iso, a[0]) else {
+        return Err(iso.err("file/close: bad slot #0, expected core/file"));
+    };
+    match std::mem::replace(&mut f.handle, Handle::Closed) {
+        // The descriptor closes when the flush (and any op still holding
+        // the file) lets go of it.
+        Handle::Disk(d) => {
+            let io = io_mode(iso);
+            run_io(
+                iso,
+                async move { d.flush(io).await.map_err(msg) },
+                returning(Value::Nil),
+            )
         }
-        None => Err(iso.err("bad slot #0, expected core/file")),
+        _ => Ok(Value::Nil),
     }
 }
 
 fn seek(iso: &mut Isolate, a: &[Value]) -> R {
     args::arity(iso, a, 1, Some(3))?;
     let whence = match args::opt(a, 1) {
-        Value::Nil => b"cur".to_vec(),
-        _ => args::keyword(iso, a, 1)?,
+        Value::Nil => Whence::Cur,
+        _ => match args::keyword(iso, a, 1)?.as_slice() {
+            b"set" => Whence::Set,
+            b"end" => Whence::End,
+            b"cur" => Whence::Cur,
+            _ => return Err(iso.err("file/seek: expected :cur, :set or :end")),
+        },
     };
     let n = match args::opt(a, 2) {
         Value::Nil => 0,
         _ => args::int(iso, a, 2)?,
     };
-    let to = match whence.as_slice() {
-        b"set" => SeekFrom::Start(n.max(0) as u64),
-        b"end" => SeekFrom::End(n),
-        b"cur" => SeekFrom::Current(n),
-        _ => return Err(iso.err("expected :cur, :set or :end")),
+    let Target::Disk(d) = target(iso, a[0], "file/seek")? else {
+        return Err(iso.err("file/seek: cannot seek this file"));
     };
-    let pos = with_file(iso, a, |h| match h {
-        Handle::Disk(f) => f.seek(to),
-        _ => Err(std::io::Error::other("cannot seek this file")),
-    })?;
-    Ok(Value::Num(pos as f64))
+    let io = io_mode(iso);
+    let finish: Finish<u64> = Box::new(|_, pos| Resume::Value(Value::Num(pos as f64)));
+    run_io(
+        iso,
+        async move { d.seek(io, whence, n).await.map_err(msg) },
+        finish,
+    )
 }
 
 fn tell(iso: &mut Isolate, a: &[Value]) -> R {
     args::arity(iso, a, 1, Some(1))?;
-    let pos = with_file(iso, a, |h| match h {
-        Handle::Disk(f) => f.stream_position(),
-        _ => Ok(0),
-    })?;
-    Ok(Value::Num(pos as f64))
+    match target(iso, a[0], "file/tell")? {
+        Target::Disk(d) => Ok(Value::Num(d.tell() as f64)),
+        _ => Ok(Value::Num(0.0)),
+    }
 }
 
 fn slurp(iso: &mut Isolate, a: &[Value]) -> R {
-    args::arity(iso, a, 1, Some(1))?;
+    args::arity(iso, a, 1, Some(2))?;
     let path = String::from_utf8_lossy(&args::bytes(iso, a, 0)?).into_owned();
-    match std::fs::read(&path) {
-        Ok(b) => Ok(iso.heap.buffer(b)),
-        Err(e) => Err(iso.err(format!("could not open file {}: {}", path, e))),
-    }
+    let io = io_mode(iso);
+    let fut = async move {
+        let p = path.clone();
+        let r = either(io, move || std::fs::read(p), spindle_rt::fs::read(&path)).await;
+        r.map_err(|e| format!("could not open file {path}: {e}"))
+    };
+    let finish: Finish<Vec<u8>> = Box::new(|iso, b| Resume::Value(iso.heap.buffer(b)));
+    run_io(iso, fut, finish)
 }
 
 fn spit(iso: &mut Isolate, a: &[Value]) -> R {
     args::arity(iso, a, 2, Some(3))?;
     let path = String::from_utf8_lossy(&args::bytes(iso, a, 0)?).into_owned();
-    let data = match iso.heap.bytes(a[1]) {
+    let data = Arc::new(match iso.heap.bytes(a[1]) {
         Some(b) => b.to_vec(),
         None => crate::printer::to_text(iso, a[1]).into_bytes(),
-    };
+    });
     let append = match args::opt(a, 2) {
         Value::Nil => false,
         _ => args::bytes(iso, a, 2)?.starts_with(b"a"),
     };
-    let r = OpenOptions::new()
+    let io = io_mode(iso);
+    let fut = async move {
+        let (p, bytes) = (path.clone(), data.clone());
+        let blocking = move || {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .append(append)
+                .truncate(!append)
+                .open(&p)
+                .and_then(|mut f| f.write_all(&bytes))
+        };
+        let r = either(io, blocking, spit_ring(&path, &data, append)).await;
+        r.map_err(|e| format!("could not write file {path}: {e}"))
+    };
+    run_io(iso, fut, returning(Value::Nil))
+}
+
+async fn spit_ring(path: &str, data: &[u8], append: bool) -> std::io::Result<()> {
+    let f = spindle_rt::fs::OpenOptions::new()
         .write(true)
         .create(true)
         .append(append)
         .truncate(!append)
-        .open(&path)
-        .and_then(|mut f| f.write_all(&data));
-    r.map_err(|e| iso.err(format!("could not write file {}: {}", path, e)))?;
-    Ok(Value::Nil)
-}
-
-fn getline(iso: &mut Isolate, a: &[Value]) -> R {
-    args::arity(iso, a, 0, Some(3))?;
-    if let Some(p) = iso.heap.bytes(args::opt(a, 0)) {
-        let p = p.to_vec();
-        super::io::write_out(iso, &p);
-        let _ = std::io::stdout().flush();
-    }
-    let line = read_line(&mut std::io::stdin().lock()).map_err(|e| io_err(iso, e))?;
-    match args::opt(a, 1) {
-        Value::Buffer(b) => {
-            iso.heap.buffers.get_mut(b).extend_from_slice(&line);
-            Ok(a[1])
-        }
-        _ => Ok(iso.heap.buffer(line)),
-    }
+        .open(path)
+        .await?;
+    f.write_all(data).await
 }
 
 /// Registers the module.
 pub fn register(env: &mut Env) {
     let defs: &[(&'static str, &'static str, crate::isolate::NativeFn)] = &[
-        ("file/open", "(file/open path &opt mode)\n\nOpens a file; mode is r, w or a, optionally with + and b. Returns nil if it cannot be opened.", open),
-        ("file/read", "(file/read f what &opt buf)\n\nReads :all, a :line or n bytes into a buffer; nil at end of file.", read),
-        ("file/write", "(file/write f & bytes)\n\nWrites bytes to f and returns f.", write),
-        ("file/flush", "(file/flush f)\n\nFlushes f.", flush),
-        ("file/close", "(file/close f)\n\nCloses f.", close),
-        ("file/seek", "(file/seek f &opt whence n)\n\nMoves the position (:cur, :set or :end); returns the new position.", seek),
+        ("file/open", "(file/open path &opt mode)\n\nOpens a file; mode is r, w or a, optionally followed by b, + and n (n: raise instead of returning nil when it cannot be opened). Parks while opening inside the event loop.", open),
+        ("file/temp", "(file/temp)\n\nAn anonymous temporary file (no name in the file system) opened for reading and writing.", temp),
+        ("file/read", "(file/read f what &opt buf)\n\nReads :all, a :line or n bytes (fewer only at end of file), appending to buf (a new buffer by default); nil at end of file (:all gives an empty buffer). Parks while reading.", read),
+        ("file/write", "(file/write f & bytes)\n\nBuffered write of bytes to f; returns f. Parks only while a full buffer drains.", write),
+        ("file/flush", "(file/flush f)\n\nWrites f's buffered bytes (parks meanwhile); returns f.", flush),
+        ("file/close", "(file/close f)\n\nFlushes f, then closes it. Returns nil.", close),
+        ("file/seek", "(file/seek f &opt whence n)\n\nMoves the position by n from whence (:cur by default, :set or :end) and drops read-ahead; returns the new position. Only :end does I/O (to learn the length).", seek),
         ("file/tell", "(file/tell f)\n\nThe current position in f.", tell),
-        ("slurp", "(slurp path)\n\nThe whole contents of a file as a buffer.", slurp),
-        ("spit", "(spit path contents &opt mode)\n\nWrites contents to a file (mode \"a\" appends).", spit),
-        ("getline", "(getline &opt prompt buf env)\n\nReads a line from stdin (after printing prompt).", getline),
+        ("slurp", "(slurp path)\n\nThe whole contents of a file as a buffer. Parks while reading.", slurp),
+        ("spit", "(spit path contents &opt mode)\n\nWrites contents to a file (mode \"a\" appends). Parks while writing. Returns nil.", spit),
+        ("getline", "(getline &opt prompt buf env)\n\nPrints prompt, then reads one line (with its newline) from stdin, appending to buf (a new buffer by default). Parks while waiting.", super::stdin::getline),
     ];
     for (name, doc, f) in defs {
         env.native(name, doc, *f);

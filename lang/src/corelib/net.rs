@@ -6,19 +6,29 @@
 //! `:unix` hosts and `:datagram` sockets are handed to `net_unix` and
 //! `net_udp`; reads and writes work on any connected socket (`ev::sock::Conn`).
 //!
-//! Invariant: every wait is an op (`ev::ops`): a `'static` future owning an
-//! `Arc` of the socket and its buffer, registered for the parked task; its
-//! `Done` closure turns the result into language values on the isolate.
+//! Invariants:
+//! - Every wait is an op (`ev::ops`): a `'static` future owning an `Arc` of
+//!   the socket and its buffer, registered for the parked task; its `Done`
+//!   closure turns the result into language values on the isolate.
+//! - Reads and writes on one stream are served FIFO per direction, each
+//!   whole (api.md §4): sockets take turns in the stream's `Duplex`,
+//!   descriptor streams in their `FdStream`'s.
+//! - A read collects its bytes in a shared `Partial` as they arrive. If its
+//!   wait ends first (timeout, cancel, close), the op's salvage appends them
+//!   to the caller's buffer; with no buffer given there is nobody to hand
+//!   them to. Bytes of an rt read still in flight when it is cancelled are
+//!   lost with it (the kernel may have taken them from the socket).
 
 use super::args;
 use super::ev_task::{await_flow, park, seconds};
 use super::net_addr::{self, is_keyword, Target};
 use super::registry::Env;
 use super::{net_udp, net_unix};
-use crate::ev::fd_stream::{ReadOutcome, Want};
-use crate::ev::ops::{Done, OpFuture};
+use crate::ev::fd_stream::{self, Partial, Want};
+use crate::ev::ops::{Done, OpFuture, Salvage};
 use crate::ev::sock::Conn;
 use crate::ev::stream::{self, Kind, StreamWait};
+use crate::ev::turnstile::Duplex;
 use crate::ev::Resume;
 use crate::isolate::{Flow, Isolate};
 use crate::table::TableObj;
@@ -42,6 +52,18 @@ pub(super) fn start(
     timeout: Option<std::time::Duration>,
     fut: OpFuture,
 ) -> Result<Value, Flow> {
+    start_salvaging(iso, on, timeout, fut, None)
+}
+
+/// `start` with a closure the loop runs if the op is abandoned
+/// (`ev::ops::Salvage`).
+fn start_salvaging(
+    iso: &mut Isolate,
+    on: Option<(Value, bool)>,
+    timeout: Option<std::time::Duration>,
+    fut: OpFuture,
+    salvage: Option<Salvage>,
+) -> Result<Value, Flow> {
     let (task, seq) = park(iso)?;
     if let Some((s, write)) = on {
         stream::note_wait(iso, s, StreamWait { task, seq, write });
@@ -51,7 +73,7 @@ pub(super) fn start(
         iso.ev
             .add_timer(task, seq, Instant::now() + d, Resume::Error(e));
     }
-    iso.ev.ops.add(task, seq, fut);
+    iso.ev.ops.add_salvaging(task, seq, fut, salvage);
     Err(await_flow())
 }
 
@@ -206,87 +228,122 @@ fn read_op(iso: &mut Isolate, a: &[Value], exact: bool) -> Result<Value, Flow> {
     };
     let buf = buf_arg(iso, a, 2)?;
     let timeout = opt_timeout(iso, a, 3)?;
-    let reading = reader(kind, want).map_err(|m| iso.err(m))?;
+    let turns = stream::get_mut(iso, a[0]).map(|s| s.turns.clone());
+    let sink = Partial::default();
+    let reading = reader(kind, want, turns, sink.clone()).map_err(|m| iso.err(m))?;
+    let kept = sink.clone();
     let fut: OpFuture = Box::pin(async move {
-        let (data, err) = reading.await;
-        Box::new(move |iso: &mut Isolate| match err {
-            Some(e) if data.is_empty() => io_err(iso, e),
-            _ if data.is_empty() && (n > 0 || all) => Resume::Value(Value::Nil),
-            _ => Resume::Value(append(iso, buf, &data)),
+        let err = reading.await;
+        // The bytes are taken when the result is delivered, so a read that
+        // finishes after its timeout leaves them to the salvage.
+        Box::new(move |iso: &mut Isolate| {
+            let data = fd_stream::take(&kept);
+            match err {
+                Some(e) if data.is_empty() => io_err(iso, e),
+                _ if data.is_empty() && (n > 0 || all) => Resume::Value(Value::Nil),
+                _ => Resume::Value(append(iso, buf, &data)),
+            }
         }) as Done
     });
-    start(iso, Some((a[0], false)), timeout, fut)
+    // Cancelled or timed out: the bytes already read go to the caller's
+    // buffer (a read into a fresh buffer has nobody to give them to).
+    let salvage: Option<Salvage> = match buf {
+        Value::Buffer(_) => Some(Box::new(move |iso: &mut Isolate| {
+            let data = fd_stream::take(&sink);
+            if !data.is_empty() {
+                append(iso, buf, &data);
+            }
+        })),
+        _ => None,
+    };
+    start_salvaging(iso, Some((a[0], false)), timeout, fut, salvage)
 }
 
-type Reading = Pin<Box<dyn Future<Output = ReadOutcome> + Send>>;
+type Reading = Pin<Box<dyn Future<Output = Option<io::Error>> + Send>>;
 type Writing = Pin<Box<dyn Future<Output = io::Result<()>> + Send>>;
 
-/// The read of each kind of stream.
-fn reader(kind: Kind, want: Want) -> Result<Reading, &'static str> {
+/// The read of each kind of stream, into `sink`; sockets take their turn
+/// in the stream's read FIFO, descriptor streams in their own.
+fn reader(
+    kind: Kind,
+    want: Want,
+    turns: Option<Arc<Duplex>>,
+    sink: Partial,
+) -> Result<Reading, &'static str> {
     match kind {
-        Kind::Fd(f) if f.readable() => Ok(Box::pin(async move { f.read(want).await })),
+        Kind::Fd(f) if f.readable() => Ok(Box::pin(async move { f.read_into(want, &sink).await })),
         Kind::Fd(_) => Err("stream is not readable"),
         Kind::Listener(_) | Kind::UnixListener(_) => {
             Err("expected a connected stream, got a listener")
         }
         k => match Conn::of(&k) {
-            Some(c) => Ok(Box::pin(socket_read(c, want))),
+            Some(c) => Ok(Box::pin(async move {
+                let _turn = match &turns {
+                    Some(t) => Some(t.reads.turn().await),
+                    None => None,
+                };
+                socket_read(c, want, &sink).await
+            })),
             None => Err("expected a connected stream"),
         },
     }
 }
 
-/// The write of each kind of stream.
-fn writer(kind: Kind, data: Vec<u8>) -> Result<Writing, &'static str> {
+/// The write of each kind of stream, after the writes queued before it.
+fn writer(kind: Kind, data: Vec<u8>, turns: Option<Arc<Duplex>>) -> Result<Writing, &'static str> {
     match kind {
         Kind::Fd(f) if f.writable() => Ok(Box::pin(async move { f.write_all(data).await })),
         Kind::Fd(_) => Err("stream is not writable"),
         Kind::Listener(_) | Kind::UnixListener(_) => Err("cannot write to a listener"),
         k => match Conn::of(&k) {
-            Some(c) => Ok(Box::pin(async move { c.write_all_owned(data).await.0 })),
+            Some(c) => Ok(Box::pin(async move {
+                let _turn = match &turns {
+                    Some(t) => Some(t.writes.turn().await),
+                    None => None,
+                };
+                c.write_all_owned(data).await.0
+            })),
             None => Err("cannot write to this stream"),
         },
     }
 }
 
-/// A read on a connected socket; UDP readers take turns (one datagram each).
-async fn socket_read(s: Conn, want: Want) -> ReadOutcome {
+const SOCKET_READ_STEP: usize = 64 * 1024;
+
+/// A read on a connected socket, each piece into `sink` as it arrives; UDP
+/// readers also take turns (one datagram each).
+async fn socket_read(s: Conn, want: Want, sink: &Partial) -> Option<io::Error> {
     let _turn = s.read_turn().await;
     let (n, exact) = match want {
-        Want::All => {
-            let mut data = Vec::new();
-            let err = s.read_to_end(&mut data).await.err();
-            return (data, err);
-        }
+        Want::All => (usize::MAX, true),
         Want::Some(n) => (n, false),
         Want::Exactly(n) => (n, true),
     };
-    let mut data = Vec::new();
-    let mut err = None;
-    // rt reads into the spare capacity and extends the length.
-    data.reserve_exact(n);
-    while data.len() < n {
-        let want = n - data.len();
-        let mut room = std::mem::take(&mut data);
-        if room.capacity() - room.len() > want {
-            room.shrink_to(room.len() + want);
-        }
+    if matches!(s, Conn::Udp(_)) && matches!(want, Want::All) {
+        let mut data = Vec::new();
+        let err = s.read_to_end(&mut data).await.err();
+        fd_stream::keep(sink, &data);
+        return err;
+    }
+    let mut got = 0;
+    while got < n {
+        // rt reads into the spare capacity and extends the length.
+        let room = Vec::with_capacity((n - got).min(SOCKET_READ_STEP));
         let (r, back) = s.read_owned(room).await;
-        data = back;
         match r {
             Ok(0) => break,
-            Ok(_) => {}
-            Err(e) => {
-                err = Some(e);
-                break;
+            Ok(_) => {
+                let take = back.len().min(n - got);
+                fd_stream::keep(sink, &back[..take]);
+                got += take;
             }
+            Err(e) => return Some(e),
         }
         if !exact {
             break;
         }
     }
-    data.truncate(n);
-    (data, err)
+    None
 }
 
 fn read(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
@@ -304,7 +361,8 @@ fn write(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
     };
     let data = args::bytes(iso, a, 1)?;
     let timeout = opt_timeout(iso, a, 2)?;
-    let writing = writer(kind, data).map_err(|m| iso.err(m))?;
+    let turns = stream::get_mut(iso, a[0]).map(|s| s.turns.clone());
+    let writing = writer(kind, data, turns).map_err(|m| iso.err(m))?;
     let fut: OpFuture = Box::pin(async move {
         let r = writing.await;
         Box::new(move |iso: &mut Isolate| match r {

@@ -3,9 +3,11 @@
 //!
 //! Invariant: output goes to `(dyn :out)` when that is a buffer (appended)
 //! or a `core/file`; otherwise to the isolate's standard stream (`io`'s
-//! `write_out`/`write_err`, which honour test capture).
+//! `write_out`/`write_err`, which honour test capture). A disk file as
+//! `*out*` buffers and parks only to drain a full buffer; `stdout` and
+//! `stderr` are written synchronously (see `files.rs`).
 
-use super::files::{file_mut, write_handle};
+use super::files::{file_mut, write_to, Handle};
 use super::io::{write_err, write_out};
 use super::registry::Env;
 use crate::isolate::{Flow, Isolate};
@@ -29,17 +31,27 @@ pub fn emit(iso: &mut Isolate, err: bool, b: &[u8]) -> Result<(), Flow> {
     let target = current_dyn(iso, if err { "err" } else { "out" });
     match target {
         Value::Buffer(r) => iso.heap.buffers.get_mut(r).extend_from_slice(b),
+        Value::Abstract(_) if !is_standard_file(iso, target) => {
+            if file_mut(iso, target).is_none() {
+                return Err(iso.err("dynamic :out is not a buffer or file"));
+            }
+            // A disk file buffers; a full buffer parks this call while it
+            // drains, and the call then returns nil as the print family does.
+            write_to(iso, target, b, Value::Nil)?;
+        }
+        // stdout and stderr as files honour test capture.
         Value::Abstract(_) if iso.capture.is_none() => {
-            let r = match file_mut(iso, target) {
-                Some(f) => write_handle(&mut f.handle, b),
-                None => return Err(iso.err("dynamic :out is not a buffer or file")),
-            };
-            r.map_err(|e| iso.err(e.to_string()))?;
+            write_to(iso, target, b, Value::Nil)?;
         }
         _ if err => write_err(iso, b),
         _ => write_out(iso, b),
     }
     Ok(())
+}
+
+/// True for the `stdout`/`stderr` file values.
+fn is_standard_file(iso: &mut Isolate, v: Value) -> bool {
+    file_mut(iso, v).is_some_and(|f| matches!(f.handle, Handle::Stdout | Handle::Stderr))
 }
 
 fn text(iso: &Isolate, a: &[Value]) -> Vec<u8> {

@@ -72,7 +72,7 @@ fn redirect(iso: &mut Isolate, who: &str, key: &str, v: Value) -> Result<Redirec
         }
     } else if let Some(f) = file_mut(iso, v) {
         match &f.handle {
-            Handle::Disk(r) => r.get_ref().as_fd().try_clone_to_owned(),
+            Handle::Disk(d) => d.std_file().and_then(|f| f.as_fd().try_clone_to_owned()),
             Handle::Stdin => fd_stream::standard(Std::In).and_then(|s| s.dup()),
             Handle::Stdout => fd_stream::standard(Std::Out).and_then(|s| s.dup()),
             Handle::Stderr => fd_stream::standard(Std::Err).and_then(|s| s.dup()),

@@ -199,8 +199,11 @@ impl EvRun {
 fn run_task(iso: &mut Isolate, t: Ref) -> Option<Outcome> {
     if iso.ev.ops.dirty {
         // A wait ended without its op (cancel, timeout, close): drop those
-        // ops before anyone runs, so e.g. a futex record is gone at once.
-        iso.ev.sweep_ops();
+        // ops before anyone runs, so e.g. a futex record is gone at once
+        // and a cancelled read's bytes are in its buffer.
+        for salvage in iso.ev.sweep_ops() {
+            salvage(iso);
+        }
     }
     let info = iso.ev.tasks.get_mut(&t)?;
     let TaskState::Ready(r) = info.state else {
@@ -322,10 +325,13 @@ impl EvRun {
                 if finished.is_empty() && iso.ev.ops.has_ready() {
                     ops_stalled = true;
                 }
-                for (t, seq, done) in finished {
+                for (t, seq, done, salvage) in finished {
                     if iso.ev.is_parked(t, seq) {
                         let r = done(iso);
                         iso.ev.wake(t, seq, r);
+                    } else if let Some(salvage) = salvage {
+                        // It finished after its wait ended (a timeout won).
+                        salvage(iso);
                     }
                 }
             }
@@ -366,7 +372,9 @@ impl EvRun {
                 return Poll::Pending;
             }
             if iso.ev.ops.dirty {
-                iso.ev.sweep_ops();
+                for salvage in iso.ev.sweep_ops() {
+                    salvage(iso);
+                }
             }
             iso.ev.prune_timers();
             let Some(next) = iso.ev.fire_timers(Instant::now()) else {

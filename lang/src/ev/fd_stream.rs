@@ -15,7 +15,7 @@ use spindle_rt::fs::File;
 use spindle_rt::pipe::{PipeReader, PipeWriter, StdStream, Stdin};
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// The descriptor a stream owns.
 pub enum End {
@@ -40,6 +40,23 @@ pub enum Want {
 
 /// What a read produced: the bytes, and the error that stopped it (if any).
 pub type ReadOutcome = (Vec<u8>, Option<io::Error>);
+
+/// The bytes a read has received so far, shared with whoever must keep
+/// them if the read is cancelled before it completes (api.md §4: "bytes it
+/// had already read stay in its buffer").
+pub type Partial = Arc<Mutex<Vec<u8>>>;
+
+/// Appends `bytes` to a partial read.
+pub fn keep(p: &Partial, bytes: &[u8]) {
+    p.lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .extend_from_slice(bytes);
+}
+
+/// Takes the bytes out of a partial read.
+pub fn take(p: &Partial) -> Vec<u8> {
+    std::mem::take(&mut *p.lock().unwrap_or_else(|e| e.into_inner()))
+}
 
 /// A descriptor stream with one FIFO per direction.
 pub struct FdStream {
@@ -95,30 +112,39 @@ impl FdStream {
 
     /// Reads as `want` says, after the reads queued before it.
     pub async fn read(&self, want: Want) -> ReadOutcome {
+        let sink = Partial::default();
+        let err = self.read_into(want, &sink).await;
+        (take(&sink), err)
+    }
+
+    /// Like `read`, but each piece goes into `sink` as it arrives, so a
+    /// cancelled read leaves what it got there. Returns the error that
+    /// stopped it, if any.
+    pub async fn read_into(&self, want: Want, sink: &Partial) -> Option<io::Error> {
         let _turn = self.reads.turn().await;
         let (limit, exact) = match want {
             Want::Some(n) => (n, false),
             Want::Exactly(n) => (n, true),
             Want::All => (usize::MAX, true),
         };
-        let mut data = Vec::new();
-        while data.len() < limit {
-            let step = (limit - data.len()).min(READ_ALL_STEP);
-            let at = data.len();
-            data.resize(at + step, 0);
-            let r = self.read_some(&mut data[at..]).await;
-            match r {
-                Ok(n) => data.truncate(at + n),
-                Err(e) => {
-                    data.truncate(at);
-                    return (data, Some(e));
+        let mut got = 0;
+        let mut room = Vec::new();
+        while got < limit {
+            let step = (limit - got).min(READ_ALL_STEP);
+            room.resize(step, 0);
+            match self.read_some(&mut room).await {
+                Ok(0) => break,
+                Ok(n) => {
+                    keep(sink, &room[..n]);
+                    got += n;
                 }
+                Err(e) => return Some(e),
             }
-            if data.len() == at || !exact {
+            if !exact {
                 break;
             }
         }
-        (data, None)
+        None
     }
 
     /// Writes all of `data`, after the writes queued before it.

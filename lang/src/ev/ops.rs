@@ -15,7 +15,10 @@
 //!    and wakes the task — if it is still parked on that wait.
 //! 4. An op whose task stopped waiting (cancelled, timed out, stream
 //!    closed) is dropped by `sweep`; dropping an rt op in flight cancels it
-//!    (rt keeps its buffers alive until the kernel lets go).
+//!    (rt keeps its buffers alive until the kernel lets go). An op may carry
+//!    a `Salvage` closure: `sweep` hands it back and the driver runs it on
+//!    the isolate before any task resumes (a cancelled read appends the
+//!    bytes it already had to its caller's buffer).
 
 use crate::isolate::Isolate;
 use crate::value::Ref;
@@ -31,9 +34,12 @@ use super::sched::Resume;
 pub type Done = Box<dyn FnOnce(&mut Isolate) -> Resume + Send>;
 /// An op: a future owned by the loop.
 pub type OpFuture = Pin<Box<dyn Future<Output = Done> + Send>>;
+/// What an abandoned op leaves behind, run on the isolate (step 4).
+pub type Salvage = Box<dyn FnOnce(&mut Isolate) + Send>;
 
 struct Op {
     fut: OpFuture,
+    salvage: Option<Salvage>,
     task: Ref,
     seq: u64,
     waker: Waker,
@@ -90,6 +96,11 @@ impl std::fmt::Debug for Ops {
 impl Ops {
     /// Step 1: registers `fut` for wait `seq` of `task`.
     pub fn add(&mut self, task: Ref, seq: u64, fut: OpFuture) {
+        self.add_salvaging(task, seq, fut, None);
+    }
+
+    /// Like `add`, with a closure to run if the op is abandoned.
+    pub fn add_salvaging(&mut self, task: Ref, seq: u64, fut: OpFuture, salvage: Option<Salvage>) {
         let slot = self.free.pop().unwrap_or_else(|| {
             self.slots.push(None);
             self.slots.len() - 1
@@ -107,6 +118,7 @@ impl Ops {
         self.shared.flag.store(true, Ordering::Release);
         self.slots[slot] = Some(Op {
             fut,
+            salvage,
             task,
             seq,
             waker,
@@ -133,8 +145,9 @@ impl Ops {
         }
     }
 
-    /// Step 3: polls the woken ops; returns the finished ones.
-    pub fn poll_ready(&mut self) -> Vec<(Ref, u64, Done)> {
+    /// Step 3: polls the woken ops; returns the finished ones, each with
+    /// its salvage for when its task no longer waits.
+    pub fn poll_ready(&mut self) -> Vec<(Ref, u64, Done, Option<Salvage>)> {
         self.shared.flag.store(false, Ordering::Release);
         let slots =
             std::mem::take(&mut *self.shared.ready.lock().unwrap_or_else(|e| e.into_inner()));
@@ -148,22 +161,29 @@ impl Ops {
                 let op = self.slots[i].take().expect("op");
                 self.free.push(i);
                 self.live -= 1;
-                out.push((op.task, op.seq, done));
+                out.push((op.task, op.seq, done, op.salvage));
             }
         }
         out
     }
 
-    /// Step 4: drops ops whose wait is over.
-    pub fn sweep(&mut self, still_waiting: impl Fn(Ref, u64) -> bool) {
+    /// Step 4: drops ops whose wait is over; returns their salvage
+    /// closures for the caller to run on the isolate.
+    #[must_use]
+    pub fn sweep(&mut self, still_waiting: impl Fn(Ref, u64) -> bool) -> Vec<Salvage> {
         self.dirty = false;
+        let mut left = Vec::new();
         for (i, s) in self.slots.iter_mut().enumerate() {
             if s.as_ref().is_some_and(|op| !still_waiting(op.task, op.seq)) {
-                *s = None;
+                // Drop the future first: a read stops adding bytes.
+                let op = s.take().expect("checked");
+                drop(op.fut);
+                left.extend(op.salvage);
                 self.free.push(i);
                 self.live -= 1;
             }
         }
+        left
     }
 
     /// The tasks ops are waiting for (GC roots).

@@ -248,12 +248,14 @@ impl Loop {
         }
     }
 
-    /// Drops ops whose task no longer waits on them.
-    pub fn sweep_ops(&mut self) {
+    /// Drops ops whose task no longer waits on them; returns what they
+    /// leave behind, to run on the isolate (`ops::Salvage`).
+    #[must_use]
+    pub fn sweep_ops(&mut self) -> Vec<super::ops::Salvage> {
         let tasks = &self.tasks;
         self.ops.sweep(|t, seq| {
             matches!(tasks.get(&t), Some(TaskInfo { state: TaskState::Parked { seq: s }, .. }) if *s == seq)
-        });
+        })
     }
 
     /// Pushes every heap value the loop holds.

@@ -8,6 +8,9 @@
 //!   cancels them in the ring).
 //! - `waiting` lists the waits of tasks with an op on this stream, so
 //!   `close` can wake them (reads get nil, writes raise "stream closed").
+//! - `turns` serves a socket's reads and writes FIFO, one at a time in each
+//!   direction (api.md §4); descriptor streams carry their own
+//!   (`FdStream`), and the socket ops take these.
 
 use crate::isolate::Isolate;
 use crate::objects::AbstractType;
@@ -20,6 +23,7 @@ use std::sync::Arc;
 use super::fd_stream::FdStream;
 use super::sched::Resume;
 use super::sock::UdpSock;
+use super::turnstile::Duplex;
 
 /// What the stream wraps.
 #[derive(Debug, Clone)]
@@ -46,6 +50,7 @@ pub struct StreamWait {
 #[derive(Debug)]
 pub struct Stream {
     pub kind: Option<Kind>,
+    pub turns: Arc<Duplex>,
     pub waiting: Vec<StreamWait>,
     pub methods: Value,
 }
@@ -68,6 +73,7 @@ pub fn make(iso: &mut Isolate, kind: Kind) -> Value {
     let methods = iso.ev.stream_methods;
     let r = iso.heap.abstracts.alloc(Some(Box::new(Stream {
         kind: Some(kind),
+        turns: Arc::default(),
         waiting: Vec::new(),
         methods,
     })));

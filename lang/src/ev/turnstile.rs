@@ -45,6 +45,13 @@ impl std::fmt::Debug for Turnstile {
     }
 }
 
+/// The two FIFOs of a stream: one for reads, one for writes.
+#[derive(Debug, Default)]
+pub struct Duplex {
+    pub reads: Turnstile,
+    pub writes: Turnstile,
+}
+
 /// Holding the turn; dropping it passes the turn on.
 pub struct Turn<'a> {
     gate: &'a Turnstile,

@@ -259,7 +259,7 @@
   arr)
 
 (defn file/lines
-  "(file/lines file)\n\nA fiber yielding each line of file (as a buffer, with its newline)."
+  "(file/lines file)\n\nA lazy iterator (a fiber) yielding each line of file as a buffer, with its newline. Each step may park to read."
   [file]
   (coro
     (var line (file/read file :line))
