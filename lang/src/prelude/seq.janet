@@ -97,32 +97,38 @@
   (while (>= i 0) (array/push res (in xs i)) (-- i))
   res)
 
-(defn- sort-part [a lo hi before?]
-  (def mid (div (+ lo hi) 2))
-  (def pivot (in a mid))
-  (put a mid (in a hi))
-  (put a hi pivot)
-  (var i lo)
-  (var j lo)
-  (while (< j hi)
-    (def aj (in a j))
-    (when (before? aj pivot)
-      (put a j (in a i))
-      (put a i aj)
-      (++ i))
-    (++ j))
-  (put a hi (in a i))
-  (put a i pivot)
-  i)
+# Quicksort for a language-level comparator (so it may yield): the median
+# of three as pivot, and a Hoare-style partition in which elements equal to
+# the pivot stop both scans and are swapped, so equal keys split evenly
+# (a Lomuto partition sends them all one way: quadratic on few distinct
+# keys). The bounds checks keep an inconsistent comparator in range.
+(defn- sort-swap [a x y]
+  (def t (in a x))
+  (put a x (in a y))
+  (put a y t))
 
 (defn- sort-help [a lo hi before?]
   (var lo lo)
   (var hi hi)
   (while (< lo hi)
-    (def p (sort-part a lo hi before?))
-    (if (< (- p lo) (- hi p))
-      (do (sort-help a lo (- p 1) before?) (set lo (+ p 1)))
-      (do (sort-help a (+ p 1) hi before?) (set hi (- p 1)))))
+    (def mid (div (+ lo hi) 2))
+    (when (before? (in a mid) (in a lo)) (sort-swap a lo mid))
+    (when (before? (in a hi) (in a lo)) (sort-swap a lo hi))
+    (when (before? (in a hi) (in a mid)) (sort-swap a mid hi))
+    (def pivot (in a mid))
+    (var i lo)
+    (var j hi)
+    (while (<= i j)
+      (while (and (< i hi) (before? (in a i) pivot)) (++ i))
+      (while (and (> j lo) (before? pivot (in a j))) (-- j))
+      (when (<= i j)
+        (sort-swap a i j)
+        (++ i)
+        (-- j)))
+    # Recurse into the smaller side and loop on the larger: O(log n) depth.
+    (if (< (- j lo) (- hi i))
+      (do (sort-help a lo j before?) (set lo i))
+      (do (sort-help a i hi before?) (set hi j))))
   a)
 
 (defn sort "(sort ind &opt before?)\n\nSorts an array in place." [ind &opt before?]

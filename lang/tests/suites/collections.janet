@@ -153,3 +153,14 @@
 (xprint xb "a" 1)
 (xprintf xb "%d" 2)
 (check (= "a1\n2\n" (string xb)))
+# sort with a comparator: agrees with the native sort, and stays n log n on
+# few distinct keys (counted in comparator calls, not time)
+(defn lcg-seq [n m] (var x 7) (seq [_ :range [0 n]] (set x (% (+ (* x 1103515245) 12345) 2147483648)) (% x m)))
+(each [n m] [[0 5] [1 5] [2 1] [3 2] [17 3] [500 1000] [2000 3] [2000 1]]
+  (def xs (lcg-seq n m))
+  (var calls 0)
+  (def mine (sort (array/slice xs) (fn [a b] (++ calls) (< a b))))
+  (check (deep= mine (sort (array/slice xs))) (string "comparator sort agrees, n=" n " keys=" m))
+  (check (<= calls (* 4 (+ n 1) (+ 1 (math/log2 (+ n 1))))) (string "n log n comparisons, n=" n " keys=" m " calls=" calls)))
+(check (deep= @[3 3 2 1 1] (sort @[1 3 2 1 3] >)))
+(check (deep= @[[1 :b] [2 :a] [3 :c]] (sort-by first @[[2 :a] [3 :c] [1 :b]])))
