@@ -390,7 +390,7 @@ impl<'i> Compiler<'i> {
                     }
                     Some(Resolved::Const(Value::Native(i))) => {
                         if let Some(ins) = self.iso.natives[i as usize].intrinsic {
-                            if self.intrinsic(ins, &items[1..], dst)? {
+                            if self.intrinsic(ins, i, &items[1..], dst)? {
                                 if tail {
                                     self.f().emit(Op::Ret(dst));
                                 }
@@ -404,7 +404,7 @@ impl<'i> Compiler<'i> {
         }
         if let Value::Native(i) = head {
             if let Some(ins) = self.iso.natives[i as usize].intrinsic {
-                if self.intrinsic(ins, &items[1..], dst)? {
+                if self.intrinsic(ins, i, &items[1..], dst)? {
                     if tail {
                         self.f().emit(Op::Ret(dst));
                     }
@@ -544,7 +544,13 @@ impl<'i> Compiler<'i> {
     }
 
     /// Compiles an intrinsic call; false if the shape does not fit (then it is a plain call).
-    fn intrinsic(&mut self, ins: Intrinsic, args: &[Value], dst: u16) -> CResult<bool> {
+    fn intrinsic(
+        &mut self,
+        ins: Intrinsic,
+        native: u32,
+        args: &[Value],
+        dst: u16,
+    ) -> CResult<bool> {
         if args.iter().any(|v| self.is_splice(*v).is_some()) {
             return Ok(false);
         }
@@ -650,10 +656,33 @@ impl<'i> Compiler<'i> {
                 let b = self.expr_any(args[1])?;
                 self.f().emit(Op::Get(dst, a, b));
             }
+            (Intrinsic::Rem, 2) => self.call_layout(args, dst, |b| Op::RemOrCall(b, native))?,
+            (Intrinsic::Put, 3) => self.call_layout(args, dst, |b| Op::PutOrCall(b, native))?,
             _ => return Ok(false),
         }
         self.reset(mark);
         Ok(true)
+    }
+
+    /// Compiles `args` where a call would put them (after a callee slot that
+    /// stays empty) and emits `op(callee slot)`: an instruction that does the
+    /// common case itself and otherwise calls its native from that slot.
+    fn call_layout(&mut self, args: &[Value], dst: u16, op: impl Fn(u16) -> Op) -> CResult<()> {
+        let argc = args.len() as u16;
+        let base = if self.f().free == dst + 1 && dst >= self.scope_floor() {
+            self.f().alloc_n(argc);
+            dst
+        } else {
+            self.f().alloc_n(1 + argc)
+        };
+        for (i, v) in args.iter().enumerate() {
+            self.compile(*v, base + 1 + i as u16, false)?;
+        }
+        self.f().emit(op(base));
+        if base != dst {
+            self.f().emit(Op::Move(dst, base));
+        }
+        Ok(())
     }
 
     /// If `cond` is a two-argument comparison intrinsic, compiles its operands

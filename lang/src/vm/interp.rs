@@ -553,6 +553,40 @@ impl Isolate {
                     let (ov, kv) = num2!(stack, base, o, k);
                     stack[base + d as usize] = super::ops::get(heap, ov, kv);
                 }
+                Op::RemOrCall(b, native) => {
+                    let ab = base + b as usize;
+                    if let (Value::Num(x), Value::Num(y)) = (stack[ab + 1], stack[ab + 2]) {
+                        stack[ab] = Value::Num(super::ops::remainder(x, y));
+                    } else {
+                        stack[ab] = Value::Native(native);
+                        save!();
+                        return Exit::Call {
+                            ab,
+                            argc: 2,
+                            tail: false,
+                        };
+                    }
+                }
+                Op::PutOrCall(b, native) => {
+                    let ab = base + b as usize;
+                    let done = match (stack[ab + 1], stack[ab + 2]) {
+                        (Value::Table(t), Value::Num(k)) => {
+                            super::ops::table_put_num(heap.tables.get_mut(t), k, stack[ab + 3])
+                        }
+                        _ => false,
+                    };
+                    if done {
+                        stack[ab] = stack[ab + 1];
+                    } else {
+                        stack[ab] = Value::Native(native);
+                        save!();
+                        return Exit::Call {
+                            ab,
+                            argc: 3,
+                            tail: false,
+                        };
+                    }
+                }
                 Op::GetIdx(d, o, i) => {
                     let ov = stack[base + o as usize];
                     stack[base + d as usize] = match ov {

@@ -22,6 +22,46 @@ pub fn arith_error(heap: &Heap, op: &str, x: Value, y: Value) -> String {
     )
 }
 
+/// `%` on numbers: C's `fmod` (the sign of x). Integral operands take the
+/// integer remainder, which is exact and equal to `fmod` (the sign is copied
+/// from x so that `(% -4 2)` is -0 as `fmod` makes it), avoiding the slow
+/// software `fmod` on the common case.
+#[inline]
+pub fn remainder(x: f64, y: f64) -> f64 {
+    const SAFE: f64 = 9007199254740992.0;
+    let (xi, yi) = (x as i64, y as i64);
+    if xi as f64 == x && yi as f64 == y && yi != 0 && x.abs() <= SAFE && y.abs() <= SAFE {
+        ((xi % yi) as f64).copysign(x)
+    } else {
+        x % y
+    }
+}
+
+/// `put` of a number key into a table body, exactly as `put` does it; false
+/// (and nothing done) for a NaN key, which `put` rejects with an error.
+/// Not inlined: it would crowd the fast lane's registers.
+#[inline(never)]
+pub fn table_put_num(tb: &mut TableObj, key: f64, val: Value) -> bool {
+    if key.is_nan() {
+        return false;
+    }
+    let k = Value::Num(key);
+    tb.put(k, hash_num(key), val, |x| x == k);
+    true
+}
+
+/// `get` of a number key from a table body that has no prototype; `None`
+/// when the answer depends on a prototype.
+#[inline(never)]
+pub fn table_get_num(tb: &TableObj, key: f64) -> Option<Value> {
+    let k = Value::Num(key);
+    match tb.get(hash_num(key), |x| x == k) {
+        Some(v) => Some(v),
+        None if tb.proto.is_none() => Some(Value::Nil),
+        None => None,
+    }
+}
+
 /// True for keys that compare by content (`=` needs the heap); every other
 /// key is equal only to itself.
 #[inline(always)]
