@@ -56,6 +56,12 @@ pub struct Compiler<'i> {
     pub source: Arc<str>,
     pub env: Ref,
     depth: usize,
+    /// The next `compile` is of a form evaluated for its effects only (set
+    /// by `statement` and passed on to the value-giving sub-form by `do`,
+    /// `if` and macro expansion), so it need not leave a value in `dst`.
+    pending_effect: bool,
+    /// The form being compiled is evaluated for its effects only.
+    for_effect: bool,
 }
 
 /// Compiles `form` into a zero-argument closure that evaluates it in `env`.
@@ -67,6 +73,8 @@ pub fn compile_thunk(iso: &mut Isolate, form: Value, env: Ref, source: Arc<str>)
         source,
         env,
         depth: 0,
+        pending_effect: false,
+        for_effect: false,
     };
     let r = c.thunk(form);
     c.iso.heap.inhibit -= 1;
@@ -144,9 +152,19 @@ impl<'i> Compiler<'i> {
             self.depth -= 1;
             return self.err("form nested too deeply (or a macro expands forever)");
         }
+        let effect = std::mem::take(&mut self.pending_effect);
+        let outer = std::mem::replace(&mut self.for_effect, effect && !tail);
         let r = self.compile_inner(form, dst, tail);
+        self.for_effect = outer;
         self.depth -= 1;
         r
+    }
+
+    /// Compiles `form` into `dst`, for its effects only when the form being
+    /// compiled now is (for a sub-form whose value is the form's value).
+    pub fn compile_result(&mut self, form: Value, dst: u16, tail: bool) -> CResult<()> {
+        self.pending_effect = self.for_effect;
+        self.compile(form, dst, tail)
     }
 
     fn compile_inner(&mut self, form: Value, dst: u16, tail: bool) -> CResult<()> {
@@ -245,6 +263,7 @@ impl<'i> Compiler<'i> {
     pub fn statement(&mut self, form: Value) -> CResult<()> {
         let mark = self.f().free;
         let t = self.f().alloc();
+        self.pending_effect = true;
         self.compile(form, t, false)?;
         let bound = self
             .fns
@@ -386,7 +405,7 @@ impl<'i> Compiler<'i> {
                 match self.resolve_global(s) {
                     Some(Resolved::Macro(m)) => {
                         let form = self.expand(m, &items[1..])?;
-                        return self.compile(form, dst, tail);
+                        return self.compile_result(form, dst, tail);
                     }
                     Some(Resolved::Const(Value::Native(i))) => {
                         if let Some(ins) = self.iso.natives[i as usize].intrinsic {
