@@ -206,8 +206,7 @@ impl Isolate {
         }
 
         loop {
-            let (npc, nfuel) =
-                super::fast::run(protos, &heap.closures, stack, frames, maxstack, pc, fuel);
+            let (npc, nfuel) = super::fast::run(protos, heap, stack, frames, maxstack, pc, fuel);
             fuel = nfuel;
             fr = *frames.last().expect("frame");
             proto = &protos[fr.proto as usize];
