@@ -83,6 +83,10 @@ pub enum Op {
     /// Call R[base] with argc arguments in R[base+1..]; result in R[base].
     Call(u16, u16),
     TailCall(u16, u16),
+    /// `SelfFn(base)` then `Call(base, argc)`, where the compiler knows argc
+    /// is exactly the running function's fixed arity (no optional or rest
+    /// parameters), so the call needs no callee or arity checks.
+    CallSelf(u16, u16),
     /// Call R[base] with the elements of the array in R[base+1] as arguments.
     CallSplat(u16),
     TailCallSplat(u16),

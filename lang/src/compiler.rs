@@ -495,11 +495,14 @@ impl<'i> Compiler<'i> {
         } else {
             self.f().alloc_n(1 + argc as u16)
         };
-        for (i, v) in items.iter().enumerate() {
+        let self_call = !tail && self.is_exact_self_call(items[0], argc);
+        for (i, v) in items.iter().enumerate().skip(self_call as usize) {
             self.compile(*v, base + i as u16, false)?;
         }
         self.f().emit(if tail {
             Op::TailCall(base, argc as u16)
+        } else if self_call {
+            Op::CallSelf(base, argc as u16)
         } else {
             Op::Call(base, argc as u16)
         });
@@ -511,6 +514,17 @@ impl<'i> Compiler<'i> {
         }
         self.reset(mark);
         Ok(())
+    }
+
+    /// True if `head` names the function being compiled (its own `fn` name)
+    /// and `argc` is exactly its arity with no optional or rest parameters.
+    fn is_exact_self_call(&mut self, head: Value, argc: usize) -> bool {
+        let Value::Symbol(s) = head else { return false };
+        if !matches!(self.resolve(s), Some(Resolved::SelfFn)) {
+            return false;
+        }
+        let p = &self.fns.last().expect("fn").proto;
+        !p.vararg && p.nopt == 0 && p.nparams as usize == argc
     }
 
     /// Builds a fresh array in `arr` from forms that may contain `(splice x)`.

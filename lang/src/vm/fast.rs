@@ -32,8 +32,8 @@ pub fn run(
     // Only what instructions read is kept live (registers are scarce in
     // this loop); the rest of the running frame stays in `frames`.
     let fr = *frames.last().expect("frame");
-    let mut closure = fr.closure;
-    let mut proto = &protos[fr.proto as usize];
+    let (mut closure, mut pid) = (fr.closure, fr.proto);
+    let mut proto = &protos[pid as usize];
     let mut code: &[Op] = &proto.code;
     let st: &mut [Value] = &mut stack[..];
     // The running frame's registers: `stack[base..]`, re-sliced on calls
@@ -159,17 +159,27 @@ pub fn run(
                     jump!(off)
                 }
             }
-            Op::Call(b, argc) => {
-                let b = b as usize;
-                let Value::Closure(c) = regs[b] else {
-                    return (pc, fuel);
+            Op::Call(..) | Op::CallSelf(..) => {
+                let (b, argc, c, cp, p) = match op {
+                    Op::CallSelf(b, argc) => {
+                        // The compiler checked the arity; the slot gets the
+                        // callee as a plain call would leave it.
+                        regs[b as usize] = Value::Closure(closure);
+                        (b as usize, argc as usize, closure, pid, proto)
+                    }
+                    Op::Call(b, argc) => {
+                        let Value::Closure(c) = regs[b as usize] else {
+                            return (pc, fuel);
+                        };
+                        let cp = heap.closures.get(c).proto;
+                        let p = &protos[cp as usize];
+                        if p.vararg || argc != p.nparams {
+                            return (pc, fuel);
+                        }
+                        (b as usize, argc as usize, c, cp, p)
+                    }
+                    _ => unreachable!("matched a call"),
                 };
-                let cp = heap.closures.get(c).proto;
-                let p = &protos[cp as usize];
-                let argc = argc as usize;
-                if p.vararg || argc != p.nparams as usize {
-                    return (pc, fuel);
-                }
                 if frames.len() >= maxstack || fuel <= 1 {
                     return (pc, fuel);
                 }
@@ -194,7 +204,7 @@ pub fn run(
                     base: nb as u32,
                     top,
                 });
-                closure = c;
+                (closure, pid) = (c, cp);
                 proto = p;
                 code = &p.code;
                 regs = &mut st[nb..];
@@ -208,8 +218,8 @@ pub fn run(
                 let v = reg!(r);
                 let callee = frames.pop().expect("callee frame");
                 let caller = *frames.last().expect("caller frame");
-                closure = caller.closure;
-                proto = &protos[caller.proto as usize];
+                (closure, pid) = (caller.closure, caller.proto);
+                proto = &protos[pid as usize];
                 code = &proto.code;
                 let base = caller.base as usize;
                 regs = &mut st[base..];

@@ -416,8 +416,11 @@ impl Isolate {
                     safepoint!();
                 }
                 Op::Close(r) => upvals::close(heap, open_upvals, stack, base + r as usize),
-                Op::Call(b, argc) => {
+                Op::Call(b, argc) | Op::CallSelf(b, argc) => {
                     let ab = base + b as usize;
+                    if let Op::CallSelf(..) = op {
+                        stack[ab] = Value::Closure(fr.closure);
+                    }
                     match stack[ab] {
                         Value::Closure(c) => {
                             fuel -= 1;
