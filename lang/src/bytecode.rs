@@ -54,7 +54,8 @@ pub enum Op {
     JmpNotGeK(u16, i16, i16),
     JmpEqK(u16, i16, i16),
     JmpNotEqK(u16, i16, i16),
-    /// `i = i + 1`, then jump while `i < limit` (the end of a counted loop).
+    /// `i = i + 1`, then jump while `i < limit` (the end of a counted loop:
+    /// the compiler emits it only as a back edge, so the jump is backward).
     IncJmpLt(u16, u16, i16),
     Add(u16, u16, u16),
     AddK(u16, u16, i16),

@@ -146,7 +146,13 @@ pub fn run(
                 let lim = num!(e);
                 reg!(i) = Value::Num(x);
                 if x < lim {
-                    jump!(off)
+                    // Always a loop's back edge (the compiler makes it only
+                    // there), so it always pays fuel.
+                    pc = (pc as isize + off as isize) as usize;
+                    fuel -= 1;
+                    if fuel <= 0 {
+                        return (pc + 1, fuel);
+                    }
                 }
             }
             Op::JmpIf(r, off) => {
