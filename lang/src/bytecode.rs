@@ -61,6 +61,8 @@ pub enum Op {
     AddK(u16, u16, i16),
     Sub(u16, u16, u16),
     Mul(u16, u16, u16),
+    /// dst <- a * small integer immediate (the constant written second).
+    MulK(u16, u16, i16),
     Div(u16, u16, u16),
     Lt(u16, u16, u16),
     Le(u16, u16, u16),

@@ -631,6 +631,10 @@ impl<'i> Compiler<'i> {
                 let a = self.expr_any(x)?;
                 self.f().emit(Op::AddK(dst, a, k));
             }
+            (Intrinsic::Mul, 2) if small(args[1]).is_some() => {
+                let a = self.expr_any(args[0])?;
+                self.f().emit(Op::MulK(dst, a, small(args[1]).unwrap_or(1)));
+            }
             (Intrinsic::Sub, 2) if small(args[1]).is_some() => {
                 let a = self.expr_any(args[0])?;
                 self.f()

@@ -105,6 +105,10 @@ pub fn run(
                 let r = num!(a) + k as f64;
                 reg!(d) = Value::Num(r);
             }
+            Op::MulK(d, a, k) => {
+                let r = num!(a) * k as f64;
+                reg!(d) = Value::Num(r);
+            }
             Op::Lt(d, a, b) => {
                 let r = num!(a) < num!(b);
                 reg!(d) = Value::Bool(r);

@@ -245,6 +245,15 @@ impl Isolate {
                         fail!(super::ops::arith_error(heap, "+", x, Value::Num(k as f64)))
                     }
                 }
+                Op::MulK(d, a, k) => {
+                    if let Value::Num(x) = &stack[base + a as usize] {
+                        let r = *x * k as f64;
+                        stack[base + d as usize] = Value::Num(r);
+                    } else {
+                        let x = stack[base + a as usize];
+                        fail!(super::ops::arith_error(heap, "*", x, Value::Num(k as f64)))
+                    }
+                }
                 Op::Sub(d, a, b) => {
                     if let (Value::Num(x), Value::Num(y)) =
                         (&stack[base + a as usize], &stack[base + b as usize])

@@ -94,3 +94,13 @@
 (check (= 3 (many 1 2 3)))
 (defn deep [n] (if (= n 0) 0 (+ 1 (deep (- n 1)))))
 (check (= 5000 (deep 5000)))
+
+# Multiplication by a small constant (MulK) keeps * semantics and errors.
+(def three 3)
+(check (= 21 (* three 7)))
+(check (= -6 (* three -2)))
+(check (= 1.5 (* 0.5 three)))
+(check (= "-0" (string (* -0 3))))
+(check (nan? (* (/ 0 0) 2)))
+(check-error (* :a 2))
+(check (= 6 (* three 2 1)))
