@@ -8,7 +8,7 @@ use super::interp::Exit;
 use crate::bytecode::{Op, Proto};
 use crate::heap::Heap;
 use crate::printer;
-use crate::table::{hash_num, hash_sym, TableObj, KEYWORD_TAG};
+use crate::table::{hash_num, hash_sym, index_of, TableObj, KEYWORD_TAG};
 use crate::value::Value;
 
 /// Error text for arithmetic on non-numbers, as Janet words it.
@@ -45,6 +45,12 @@ pub fn table_put_num(tb: &mut TableObj, key: f64, val: Value) -> bool {
     if key.is_nan() {
         return false;
     }
+    // An index inside the array part lives only there (see `table`).
+    if let Some(i) = index_of(Value::Num(key)) {
+        if tb.put_index(i, val) {
+            return true;
+        }
+    }
     let k = Value::Num(key);
     tb.put(k, hash_num(key), val, |x| x == k);
     true
@@ -55,7 +61,13 @@ pub fn table_put_num(tb: &mut TableObj, key: f64, val: Value) -> bool {
 #[inline(never)]
 pub fn table_get_num(tb: &TableObj, key: f64) -> Option<Value> {
     let k = Value::Num(key);
-    match tb.get(hash_num(key), |x| x == k) {
+    let found = match index_of(k).and_then(|i| tb.get_index(i)) {
+        // An index inside the array part lives only there (see `table`).
+        Some(Value::Nil) => None,
+        Some(v) => Some(v),
+        None => tb.get(hash_num(key), |x| x == k),
+    };
+    match found {
         Some(v) => Some(v),
         None if tb.proto.is_none() => Some(Value::Nil),
         None => None,
