@@ -5,7 +5,8 @@
 //! register and constant moves, numeric arithmetic, jumps, and closure
 //! calls with exact arity (no varargs) and returns from frames that have no
 //! open upvalues and are not the fiber's bottom frame, `%` of numbers, and
-//! `get`/`put` of number keys on tables (which never allocate or collect). At the first other
+//! `get`/`put` of number keys on tables (which never allocate or collect).
+//! At the first other
 //! instruction, at a non-number operand, or when fuel runs out, it returns
 //! with `pc` at the instruction still to execute, the top frame current, and
 //! every frame below holding its saved `pc` — so the general loop in
