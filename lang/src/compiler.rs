@@ -520,11 +520,12 @@ impl<'i> Compiler<'i> {
     /// and `argc` is exactly its arity with no optional or rest parameters.
     fn is_exact_self_call(&mut self, head: Value, argc: usize) -> bool {
         let Value::Symbol(s) = head else { return false };
-        if !matches!(self.resolve(s), Some(Resolved::SelfFn)) {
+        let f = self.fns.last().expect("fn");
+        // As `resolve` decides: a local of that name shadows the function.
+        if f.self_sym != Some(s) || f.find_local(s).is_some() {
             return false;
         }
-        let p = &self.fns.last().expect("fn").proto;
-        !p.vararg && p.nopt == 0 && p.nparams as usize == argc
+        !f.proto.vararg && f.proto.nopt == 0 && f.proto.nparams as usize == argc
     }
 
     /// Builds a fresh array in `arr` from forms that may contain `(splice x)`.

@@ -104,3 +104,9 @@
 (check (nan? (* (/ 0 0) 2)))
 (check-error (* :a 2))
 (check (= 6 (* three 2 1)))
+
+# A local of the function's own name shadows it: that call is not a self-call.
+(defn sh [x] (let [sh (fn [y] (* y 10))] (sh x)))
+(check (= 30 (sh 3)))
+(defn sh2 [sh2] (if (function? sh2) (sh2 4) 0))
+(check (= 8 (sh2 |(* 2 $))))
