@@ -54,12 +54,15 @@ pub enum Op {
     JmpNotGeK(u16, i16, i16),
     JmpEqK(u16, i16, i16),
     JmpNotEqK(u16, i16, i16),
-    /// `i = i + 1`, then jump while `i < limit` (the end of a counted loop).
+    /// `i = i + 1`, then jump while `i < limit` (the end of a counted loop:
+    /// the compiler emits it only as a back edge, so the jump is backward).
     IncJmpLt(u16, u16, i16),
     Add(u16, u16, u16),
     AddK(u16, u16, i16),
     Sub(u16, u16, u16),
     Mul(u16, u16, u16),
+    /// dst <- a * small integer immediate (the constant written second).
+    MulK(u16, u16, i16),
     Div(u16, u16, u16),
     Lt(u16, u16, u16),
     Le(u16, u16, u16),
@@ -74,9 +77,19 @@ pub enum Op {
     SliceFrom(u16, u16, u16),
     /// (put obj key val) with val in register key+1
     Put(u16, u16),
+    /// R[base] <- (% R[base+1] R[base+2]) for two numbers; otherwise calls
+    /// the native `%` (index in the second operand) with those arguments.
+    RemOrCall(u16, u32),
+    /// (put R[base+1] R[base+2] R[base+3]) into R[base] for a table and a
+    /// number key; otherwise calls the native `put` (second operand).
+    PutOrCall(u16, u32),
     /// Call R[base] with argc arguments in R[base+1..]; result in R[base].
     Call(u16, u16),
     TailCall(u16, u16),
+    /// `SelfFn(base)` then `Call(base, argc)`, where the compiler knows argc
+    /// is exactly the running function's fixed arity (no optional or rest
+    /// parameters), so the call needs no callee or arity checks.
+    CallSelf(u16, u16),
     /// Call R[base] with the elements of the array in R[base+1] as arguments.
     CallSplat(u16),
     TailCallSplat(u16),

@@ -56,6 +56,12 @@ pub struct Compiler<'i> {
     pub source: Arc<str>,
     pub env: Ref,
     depth: usize,
+    /// The next `compile` is of a form evaluated for its effects only (set
+    /// by `statement` and passed on to the value-giving sub-form by `do`,
+    /// `if` and macro expansion), so it need not leave a value in `dst`.
+    pending_effect: bool,
+    /// The form being compiled is evaluated for its effects only.
+    for_effect: bool,
 }
 
 /// Compiles `form` into a zero-argument closure that evaluates it in `env`.
@@ -67,6 +73,8 @@ pub fn compile_thunk(iso: &mut Isolate, form: Value, env: Ref, source: Arc<str>)
         source,
         env,
         depth: 0,
+        pending_effect: false,
+        for_effect: false,
     };
     let r = c.thunk(form);
     c.iso.heap.inhibit -= 1;
@@ -144,9 +152,19 @@ impl<'i> Compiler<'i> {
             self.depth -= 1;
             return self.err("form nested too deeply (or a macro expands forever)");
         }
+        let effect = std::mem::take(&mut self.pending_effect);
+        let outer = std::mem::replace(&mut self.for_effect, effect && !tail);
         let r = self.compile_inner(form, dst, tail);
+        self.for_effect = outer;
         self.depth -= 1;
         r
+    }
+
+    /// Compiles `form` into `dst`, for its effects only when the form being
+    /// compiled now is (for a sub-form whose value is the form's value).
+    pub fn compile_result(&mut self, form: Value, dst: u16, tail: bool) -> CResult<()> {
+        self.pending_effect = self.for_effect;
+        self.compile(form, dst, tail)
     }
 
     fn compile_inner(&mut self, form: Value, dst: u16, tail: bool) -> CResult<()> {
@@ -245,6 +263,7 @@ impl<'i> Compiler<'i> {
     pub fn statement(&mut self, form: Value) -> CResult<()> {
         let mark = self.f().free;
         let t = self.f().alloc();
+        self.pending_effect = true;
         self.compile(form, t, false)?;
         let bound = self
             .fns
@@ -409,11 +428,11 @@ impl<'i> Compiler<'i> {
                 match self.resolve_global(s) {
                     Some(Resolved::Macro(m)) => {
                         let form = self.expand(m, &items[1..])?;
-                        return self.compile(form, dst, tail);
+                        return self.compile_result(form, dst, tail);
                     }
                     Some(Resolved::Const(Value::Native(i))) => {
                         if let Some(ins) = self.iso.natives[i as usize].intrinsic {
-                            if self.intrinsic(ins, &items[1..], dst)? {
+                            if self.intrinsic(ins, i, &items[1..], dst)? {
                                 if tail {
                                     self.f().emit(Op::Ret(dst));
                                 }
@@ -427,7 +446,7 @@ impl<'i> Compiler<'i> {
         }
         if let Value::Native(i) = head {
             if let Some(ins) = self.iso.natives[i as usize].intrinsic {
-                if self.intrinsic(ins, &items[1..], dst)? {
+                if self.intrinsic(ins, i, &items[1..], dst)? {
                     if tail {
                         self.f().emit(Op::Ret(dst));
                     }
@@ -499,11 +518,14 @@ impl<'i> Compiler<'i> {
         } else {
             self.f().alloc_n(1 + argc as u16)
         };
-        for (i, v) in items.iter().enumerate() {
+        let self_call = !tail && self.is_exact_self_call(items[0], argc);
+        for (i, v) in items.iter().enumerate().skip(self_call as usize) {
             self.compile(*v, base + i as u16, false)?;
         }
         self.f().emit(if tail {
             Op::TailCall(base, argc as u16)
+        } else if self_call {
+            Op::CallSelf(base, argc as u16)
         } else {
             Op::Call(base, argc as u16)
         });
@@ -515,6 +537,18 @@ impl<'i> Compiler<'i> {
         }
         self.reset(mark);
         Ok(())
+    }
+
+    /// True if `head` names the function being compiled (its own `fn` name)
+    /// and `argc` is exactly its arity with no optional or rest parameters.
+    fn is_exact_self_call(&mut self, head: Value, argc: usize) -> bool {
+        let Value::Symbol(s) = head else { return false };
+        let f = self.fns.last().expect("fn");
+        // As `resolve` decides: a local of that name shadows the function.
+        if f.self_sym != Some(s) || f.find_local(s).is_some() {
+            return false;
+        }
+        !f.proto.vararg && f.proto.nopt == 0 && f.proto.nparams as usize == argc
     }
 
     /// Builds a fresh array in `arr` from forms that may contain `(splice x)`.
@@ -567,7 +601,13 @@ impl<'i> Compiler<'i> {
     }
 
     /// Compiles an intrinsic call; false if the shape does not fit (then it is a plain call).
-    fn intrinsic(&mut self, ins: Intrinsic, args: &[Value], dst: u16) -> CResult<bool> {
+    fn intrinsic(
+        &mut self,
+        ins: Intrinsic,
+        native: u32,
+        args: &[Value],
+        dst: u16,
+    ) -> CResult<bool> {
         if args.iter().any(|v| self.is_splice(*v).is_some()) {
             return Ok(false);
         }
@@ -614,6 +654,10 @@ impl<'i> Compiler<'i> {
                 };
                 let a = self.expr_any(x)?;
                 self.f().emit(Op::AddK(dst, a, k));
+            }
+            (Intrinsic::Mul, 2) if small(args[1]).is_some() => {
+                let a = self.expr_any(args[0])?;
+                self.f().emit(Op::MulK(dst, a, small(args[1]).unwrap_or(1)));
             }
             (Intrinsic::Sub, 2) if small(args[1]).is_some() => {
                 let a = self.expr_any(args[0])?;
@@ -673,10 +717,33 @@ impl<'i> Compiler<'i> {
                 let b = self.expr_any(args[1])?;
                 self.f().emit(Op::Get(dst, a, b));
             }
+            (Intrinsic::Rem, 2) => self.call_layout(args, dst, |b| Op::RemOrCall(b, native))?,
+            (Intrinsic::Put, 3) => self.call_layout(args, dst, |b| Op::PutOrCall(b, native))?,
             _ => return Ok(false),
         }
         self.reset(mark);
         Ok(true)
+    }
+
+    /// Compiles `args` where a call would put them (after a callee slot that
+    /// stays empty) and emits `op(callee slot)`: an instruction that does the
+    /// common case itself and otherwise calls its native from that slot.
+    fn call_layout(&mut self, args: &[Value], dst: u16, op: impl Fn(u16) -> Op) -> CResult<()> {
+        let argc = args.len() as u16;
+        let base = if self.f().free == dst + 1 && dst >= self.scope_floor() {
+            self.f().alloc_n(argc);
+            dst
+        } else {
+            self.f().alloc_n(1 + argc)
+        };
+        for (i, v) in args.iter().enumerate() {
+            self.compile(*v, base + 1 + i as u16, false)?;
+        }
+        self.f().emit(op(base));
+        if base != dst {
+            self.f().emit(Op::Move(dst, base));
+        }
+        Ok(())
     }
 
     /// If `cond` is a two-argument comparison intrinsic, compiles its operands

@@ -55,6 +55,8 @@ pub enum Intrinsic {
     Neq,
     Not,
     Get,
+    Rem,
+    Put,
 }
 
 /// A registered native function.

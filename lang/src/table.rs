@@ -113,6 +113,18 @@ impl TableObj {
         self.arr.get(i).copied()
     }
 
+    /// Sets index key `i` if it falls in the array part (nil removes it);
+    /// false, with nothing done, when it does not.
+    #[inline(always)]
+    pub fn put_index(&mut self, i: usize, val: Value) -> bool {
+        if i < self.arr.len() {
+            self.set_index(i, val);
+            true
+        } else {
+            false
+        }
+    }
+
     /// Home slot in the hash part (Fibonacci hashing) and its mask.
     #[inline(always)]
     fn home(&self, hash: u64) -> (usize, usize) {

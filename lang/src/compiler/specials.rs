@@ -82,6 +82,73 @@ impl<'i> Compiler<'i> {
         Ok(())
     }
 
+    /// `(def x v)`, where `v` is a hidden loop counter (a gensym `var` of
+    /// this function that nothing captured and that the forms after the def
+    /// never mention), binds `x` to v's own register instead of copying it:
+    /// v cannot change while x is in scope, so x still reads this
+    /// iteration's value — what `for`/`loop` bind each iteration.
+    fn alias_counter_def(&mut self, form: Value, rest: &[Value]) -> bool {
+        if self.at_top_level() {
+            return false;
+        }
+        let Value::Tuple(r) = form else { return false };
+        let t = self.iso.heap.tuples.get(r);
+        let (Value::Symbol(head), Value::Symbol(x), Value::Symbol(v)) = (
+            t.items.first().copied().unwrap_or_default(),
+            t.items.get(1).copied().unwrap_or_default(),
+            t.items.get(2).copied().unwrap_or_default(),
+        ) else {
+            return false;
+        };
+        if t.bracket || t.items.len() != 3 || self.is_lexical(head) {
+            return false;
+        }
+        let name = self.iso.heap.syms.name(head);
+        let counter = self.iso.heap.syms.name(v);
+        let is_gensym =
+            counter.len() > 1 && counter[0] == b'_' && counter[1..].iter().all(u8::is_ascii_digit);
+        if name != b"def" || !is_gensym {
+            return false;
+        }
+        let f = self.fns.last().expect("fn");
+        let Some((si, local)) = f.find_local(v) else {
+            return false;
+        };
+        if local.kind != LocalKind::Var || f.scopes[si].captured {
+            return false;
+        }
+        if rest.iter().any(|form| self.mentions(*form, v, 0)) {
+            return false;
+        }
+        self.f().bind(x, local.reg, LocalKind::Def);
+        true
+    }
+
+    /// True if `form` contains the symbol `s` anywhere (or is too deep to tell).
+    fn mentions(&self, form: Value, s: crate::value::Sym, depth: usize) -> bool {
+        if depth > super::MAX_DEPTH {
+            return true;
+        }
+        let heap = &self.iso.heap;
+        match form {
+            Value::Symbol(x) => x == s,
+            Value::Tuple(_) | Value::Array(_) => heap
+                .items(form)
+                .is_some_and(|items| items.iter().any(|v| self.mentions(*v, s, depth + 1))),
+            Value::Struct(r) => heap
+                .structs
+                .get(r)
+                .iter()
+                .any(|(k, v)| self.mentions(k, s, depth + 1) || self.mentions(v, s, depth + 1)),
+            Value::Table(r) => heap
+                .tables
+                .get(r)
+                .iter()
+                .any(|(k, v)| self.mentions(k, s, depth + 1) || self.mentions(v, s, depth + 1)),
+            _ => false,
+        }
+    }
+
     /// Compiles a body: all forms but the last for effect, the last into `dst`.
     pub fn body(&mut self, forms: &[Value], dst: u16, tail: bool) -> CResult<()> {
         match forms.split_last() {
@@ -93,10 +160,14 @@ impl<'i> Compiler<'i> {
                 Ok(())
             }
             Some((last, init)) => {
-                for v in init {
-                    self.statement(*v)?;
+                let mut i = 0;
+                while i < init.len() {
+                    if !self.alias_counter_def(init[i], &forms[i + 1..]) {
+                        self.statement(init[i])?;
+                    }
+                    i += 1;
                 }
-                self.compile(*last, dst, tail)
+                self.compile_result(*last, dst, tail)
             }
         }
     }
@@ -116,6 +187,7 @@ impl<'i> Compiler<'i> {
         if args.len() < 2 || args.len() > 3 {
             return self.err("if expects 2 or 3 arguments");
         }
+        let effect = self.for_effect;
         let mark = self.f().free;
         let jelse = match self.fused_jump(args[0], false)? {
             Some(j) => j,
@@ -125,16 +197,17 @@ impl<'i> Compiler<'i> {
             }
         };
         self.reset(mark);
-        self.compile(args[1], dst, tail)?;
-        let jend = if tail {
+        self.compile_result(args[1], dst, tail)?;
+        // For effect, a missing else branch has nothing to do.
+        let jend = if tail || (effect && args.len() == 2) {
             None
         } else {
             Some(self.f().emit(Op::Jmp(0)))
         };
         self.f().patch_to_here(jelse);
         if args.len() == 3 {
-            self.compile(args[2], dst, tail)?;
-        } else {
+            self.compile_result(args[2], dst, tail)?;
+        } else if !effect {
             self.f().emit(Op::Nil(dst));
             if tail {
                 self.f().emit(Op::Ret(dst));
@@ -189,7 +262,9 @@ impl<'i> Compiler<'i> {
         if captured {
             self.f().emit(Op::Close(base));
         }
-        self.f().emit(Op::Nil(dst));
+        if !self.for_effect {
+            self.f().emit(Op::Nil(dst));
+        }
         Ok(())
     }
 
@@ -243,8 +318,9 @@ impl<'i> Compiler<'i> {
         match args[0] {
             Value::Symbol(s) => match self.resolve(s) {
                 Some(Resolved::Local(r, LocalKind::Var)) => {
+                    let effect = self.for_effect;
                     self.compile(args[1], r, false)?;
-                    if r != dst {
+                    if r != dst && !effect {
                         self.f().emit(Op::Move(dst, r));
                     }
                 }

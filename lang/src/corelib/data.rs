@@ -413,10 +413,11 @@ pub fn register(env: &mut Env) {
         Intrinsic::Get,
     );
     env.native("in", "(in ds key &opt dflt)\n\nValue at key, or dflt.", get);
-    env.native(
+    env.intrinsic(
         "put",
         "(put ds key value)\n\nSets key in a table, array or buffer.",
         put,
+        Intrinsic::Put,
     );
     env.native("tuple", "(tuple & items)\n\nA new tuple.", tuple);
     env.native(

@@ -129,7 +129,7 @@ fn rem(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
         return operators::binop(iso, "%", Some("r%"), a[0], a[1]);
     }
     let (x, y) = (args::num(iso, a, 0)?, args::num(iso, a, 1)?);
-    Ok(Value::Num(x % y))
+    Ok(Value::Num(crate::vm::ops::remainder(x, y)))
 }
 
 fn chain(iso: &mut Isolate, a: &[Value], ok: fn(Ordering) -> bool) -> Result<Value, Flow> {
@@ -326,8 +326,18 @@ pub fn register(env: &mut Env) {
     );
     env.native("div", "(div & xs)\n\nFloored division.", int_div);
     env.native("mod", "(mod x y)\n\nModulo with the sign of y.", modulo);
-    env.native("%", "(% x y)\n\nRemainder with the sign of x.", rem);
-    env.native("rem", "(rem x y)\n\nRemainder with the sign of x.", rem);
+    env.intrinsic(
+        "%",
+        "(% x y)\n\nRemainder with the sign of x.",
+        rem,
+        Intrinsic::Rem,
+    );
+    env.intrinsic(
+        "rem",
+        "(rem x y)\n\nRemainder with the sign of x.",
+        rem,
+        Intrinsic::Rem,
+    );
     env.intrinsic(
         "<",
         "(< & xs)\n\nTrue if strictly increasing.",

@@ -4,7 +4,9 @@
 //! Invariant: `run` executes only instructions whose every case it knows:
 //! register and constant moves, numeric arithmetic, jumps, and closure
 //! calls with exact arity (no varargs) and returns from frames that have no
-//! open upvalues and are not the fiber's bottom frame. At the first other
+//! open upvalues and are not the fiber's bottom frame, `%` of numbers, and
+//! `get`/`put` of number keys on tables (which never allocate or collect).
+//! At the first other
 //! instruction, at a non-number operand, or when fuel runs out, it returns
 //! with `pc` at the instruction still to execute, the top frame current, and
 //! every frame below holding its saved `pc` — so the general loop in
@@ -12,8 +14,7 @@
 
 use crate::bytecode::{Op, Proto};
 use crate::fiber::Frame;
-use crate::heap::arena::Arena;
-use crate::objects::Closure;
+use crate::heap::Heap;
 use crate::value::Value;
 
 /// Runs from `pc` in the top frame; returns the `pc` to continue at (in the
@@ -22,43 +23,49 @@ use crate::value::Value;
 #[allow(clippy::neg_cmp_op_on_partial_ord)] // NaN must fail every comparison, as in Janet
 pub fn run(
     protos: &[Proto],
-    closures: &Arena<Closure>,
+    heap: &mut Heap,
     stack: &mut [Value],
     frames: &mut Vec<Frame>,
     maxstack: usize,
     mut pc: usize,
     mut fuel: i64,
 ) -> (usize, i64) {
-    let mut fr = *frames.last().expect("frame");
-    let mut proto = &protos[fr.proto as usize];
+    // Only what instructions read is kept live (registers are scarce in
+    // this loop); the rest of the running frame stays in `frames`.
+    let fr = *frames.last().expect("frame");
+    let (mut closure, mut pid) = (fr.closure, fr.proto);
+    let mut proto = &protos[pid as usize];
     let mut code: &[Op] = &proto.code;
-    let mut base = fr.base as usize;
     let st: &mut [Value] = &mut stack[..];
+    // The running frame's registers: `stack[base..]`, re-sliced on calls
+    // and returns, so a register access is one bounds check and no add.
+    let mut regs: &mut [Value] = &mut st[fr.base as usize..];
     macro_rules! reg {
         ($r:expr) => {
-            st[base + $r as usize]
+            regs[$r as usize]
         };
     }
     macro_rules! num {
         ($r:expr) => {
-            match &st[base + $r as usize] {
+            match &regs[$r as usize] {
                 Value::Num(x) => *x,
                 _ => return (pc, fuel),
             }
         };
     }
+    // A jump falls through to the `pc += 1` at the bottom of the loop like
+    // every other instruction (rather than `continue`), so the taken branch
+    // of a loop does not go through the frame-switch path of calls.
     macro_rules! jump {
         ($off:expr) => {{
             let off = $off as isize;
-            let target = (pc as isize + 1 + off) as usize;
+            pc = (pc as isize + off) as usize;
             if off < 0 {
                 fuel -= 1;
                 if fuel <= 0 {
-                    return (target, fuel);
+                    return (pc + 1, fuel);
                 }
             }
-            pc = target;
-            continue;
         }};
     }
     loop {
@@ -77,8 +84,8 @@ pub fn run(
             Op::Nil(d) => reg!(d) = Value::Nil,
             Op::Bool(d, b) => reg!(d) = Value::Bool(b),
             Op::Const(d, k) => reg!(d) = proto.consts[k as usize],
-            Op::SelfFn(d) => reg!(d) = Value::Closure(fr.closure),
-            Op::Capture(d, i) => reg!(d) = closures.get(fr.closure).captures[i as usize],
+            Op::SelfFn(d) => reg!(d) = Value::Closure(closure),
+            Op::Capture(d, i) => reg!(d) = heap.closures.get(closure).captures[i as usize],
             Op::Add(d, a, b) => {
                 let r = num!(a) + num!(b);
                 reg!(d) = Value::Num(r);
@@ -99,6 +106,10 @@ pub fn run(
                 let r = num!(a) + k as f64;
                 reg!(d) = Value::Num(r);
             }
+            Op::MulK(d, a, k) => {
+                let r = num!(a) * k as f64;
+                reg!(d) = Value::Num(r);
+            }
             Op::Lt(d, a, b) => {
                 let r = num!(a) < num!(b);
                 reg!(d) = Value::Bool(r);
@@ -107,6 +118,32 @@ pub fn run(
                 let r = num!(a) <= num!(b);
                 reg!(d) = Value::Bool(r);
             }
+            Op::RemOrCall(b, _) => {
+                let b = b as usize;
+                let (Value::Num(x), Value::Num(y)) = (regs[b + 1], regs[b + 2]) else {
+                    return (pc, fuel);
+                };
+                regs[b] = Value::Num(super::ops::remainder(x, y));
+            }
+            Op::PutOrCall(b, _) => {
+                let b = b as usize;
+                let (Value::Table(t), Value::Num(k)) = (regs[b + 1], regs[b + 2]) else {
+                    return (pc, fuel);
+                };
+                if !super::ops::table_put_num(heap.tables.get_mut(t), k, regs[b + 3]) {
+                    return (pc, fuel);
+                }
+                regs[b] = regs[b + 1];
+            }
+            Op::Get(d, o, k) => {
+                let (Value::Table(t), Value::Num(key)) = (reg!(o), reg!(k)) else {
+                    return (pc, fuel);
+                };
+                let Some(v) = super::ops::table_get_num(heap.tables.get(t), key) else {
+                    return (pc, fuel);
+                };
+                reg!(d) = v;
+            }
             Op::Not(d, a) => reg!(d) = Value::Bool(!reg!(a).truthy()),
             Op::Jmp(off) => jump!(off),
             Op::IncJmpLt(i, e, off) => {
@@ -114,7 +151,13 @@ pub fn run(
                 let lim = num!(e);
                 reg!(i) = Value::Num(x);
                 if x < lim {
-                    jump!(off)
+                    // Always a loop's back edge (the compiler makes it only
+                    // there), so it always pays fuel.
+                    pc = (pc as isize + off as isize) as usize;
+                    fuel -= 1;
+                    if fuel <= 0 {
+                        return (pc + 1, fuel);
+                    }
                 }
             }
             Op::JmpIf(r, off) => {
@@ -127,41 +170,55 @@ pub fn run(
                     jump!(off)
                 }
             }
-            Op::Call(b, argc) => {
-                let ab = base + b as usize;
-                let Value::Closure(c) = st[ab] else {
-                    return (pc, fuel);
+            Op::Call(..) | Op::CallSelf(..) => {
+                let (b, argc, c, cp, p) = match op {
+                    Op::CallSelf(b, argc) => {
+                        // The compiler checked the arity; the slot gets the
+                        // callee as a plain call would leave it.
+                        regs[b as usize] = Value::Closure(closure);
+                        (b as usize, argc as usize, closure, pid, proto)
+                    }
+                    Op::Call(b, argc) => {
+                        let Value::Closure(c) = regs[b as usize] else {
+                            return (pc, fuel);
+                        };
+                        let cp = heap.closures.get(c).proto;
+                        let p = &protos[cp as usize];
+                        if p.vararg || argc != p.nparams {
+                            return (pc, fuel);
+                        }
+                        (b as usize, argc as usize, c, cp, p)
+                    }
+                    _ => unreachable!("matched a call"),
                 };
-                let pid = closures.get(c).proto;
-                let p = &protos[pid as usize];
-                let argc = argc as usize;
-                if p.vararg || argc != p.nparams as usize || frames.len() >= maxstack || fuel <= 1 {
+                if frames.len() >= maxstack || fuel <= 1 {
                     return (pc, fuel);
                 }
-                let nb = ab + 1;
-                let top = nb + p.nregs as usize;
-                if st.len() < top {
+                // The callee's registers, relative to this frame's base.
+                let (first, end) = (b + 1, b + 1 + p.nregs as usize);
+                if regs.len() < end {
                     // Growing the stack is the general loop's job.
                     return (pc, fuel);
                 }
                 fuel -= 1;
-                for v in st[nb + argc..top].iter_mut() {
+                for v in regs[first + argc..end].iter_mut() {
                     *v = Value::Nil;
                 }
-                if let Some(caller) = frames.last_mut() {
-                    caller.pc = (pc + 1) as u32;
-                }
-                fr = Frame {
+                let caller = frames.last_mut().expect("caller frame");
+                caller.pc = (pc + 1) as u32;
+                let nb = caller.base as usize + first;
+                let top = ((nb + p.nregs as usize) as u32).max(caller.top);
+                frames.push(Frame {
                     closure: c,
-                    proto: pid,
+                    proto: cp,
                     pc: 0,
                     base: nb as u32,
-                    top: (top as u32).max(fr.top),
-                };
-                frames.push(fr);
+                    top,
+                });
+                (closure, pid) = (c, cp);
                 proto = p;
                 code = &p.code;
-                base = nb;
+                regs = &mut st[nb..];
                 pc = 0;
                 continue;
             }
@@ -170,13 +227,15 @@ pub fn run(
                     return (pc, fuel);
                 }
                 let v = reg!(r);
-                frames.pop();
-                st[base - 1] = v;
-                fr = *frames.last().expect("caller frame");
-                proto = &protos[fr.proto as usize];
+                let callee = frames.pop().expect("callee frame");
+                let caller = *frames.last().expect("caller frame");
+                (closure, pid) = (caller.closure, caller.proto);
+                proto = &protos[pid as usize];
                 code = &proto.code;
-                base = fr.base as usize;
-                pc = fr.pc as usize;
+                let base = caller.base as usize;
+                regs = &mut st[base..];
+                regs[callee.base as usize - 1 - base] = v;
+                pc = caller.pc as usize;
                 continue;
             }
             Op::JmpLt(a, b, off) => {
@@ -249,7 +308,36 @@ pub fn run(
                     jump!(off)
                 }
             }
-            _ => return (pc, fuel),
+            // Listed rather than `_`, so the dispatch table covers every
+            // opcode and needs no range check.
+            Op::UpGet(..)
+            | Op::UpSet(..)
+            | Op::Closure(..)
+            | Op::RefGet(..)
+            | Op::RefSet(..)
+            | Op::DefGlobal(..)
+            | Op::JmpEq(..)
+            | Op::JmpNotEq(..)
+            | Op::Eq(..)
+            | Op::Neq(..)
+            | Op::GetIdx(..)
+            | Op::SliceFrom(..)
+            | Op::Put(..)
+            | Op::TailCall(..)
+            | Op::CallSplat(..)
+            | Op::TailCallSplat(..)
+            | Op::RetNil
+            | Op::Close(..)
+            | Op::MkTuple(..)
+            | Op::MkBracket(..)
+            | Op::MkArray(..)
+            | Op::MkStruct(..)
+            | Op::MkTable(..)
+            | Op::Push(..)
+            | Op::PushAll(..)
+            | Op::Convert(..)
+            | Op::KeysStruct(..)
+            | Op::Error(..) => return (pc, fuel),
         }
         pc += 1;
     }

@@ -225,8 +225,7 @@ impl Isolate {
         }
 
         loop {
-            let (npc, nfuel) =
-                super::fast::run(protos, &heap.closures, stack, frames, maxstack, pc, fuel);
+            let (npc, nfuel) = super::fast::run(protos, heap, stack, frames, maxstack, pc, fuel);
             fuel = nfuel;
             fr = *frames.last().expect("frame");
             proto = &protos[fr.proto as usize];
@@ -263,6 +262,15 @@ impl Isolate {
                     } else {
                         let x = stack[base + a as usize];
                         arith_slow!("+", "r+", d, x, Value::Num(k as f64))
+                    }
+                }
+                Op::MulK(d, a, k) => {
+                    if let Value::Num(x) = &stack[base + a as usize] {
+                        let r = *x * k as f64;
+                        stack[base + d as usize] = Value::Num(r);
+                    } else {
+                        let x = stack[base + a as usize];
+                        arith_slow!("*", "r*", d, x, Value::Num(k as f64))
                     }
                 }
                 Op::Sub(d, a, b) => {
@@ -436,8 +444,11 @@ impl Isolate {
                     safepoint!();
                 }
                 Op::Close(r) => upvals::close(heap, open_upvals, stack, base + r as usize),
-                Op::Call(b, argc) => {
+                Op::Call(b, argc) | Op::CallSelf(b, argc) => {
                     let ab = base + b as usize;
+                    if let Op::CallSelf(..) = op {
+                        stack[ab] = Value::Closure(fr.closure);
+                    }
                     match stack[ab] {
                         Value::Closure(c) => {
                             fuel -= 1;
@@ -571,6 +582,40 @@ impl Isolate {
                 Op::Get(d, o, k) => {
                     let (ov, kv) = num2!(stack, base, o, k);
                     stack[base + d as usize] = super::ops::get(heap, ov, kv);
+                }
+                Op::RemOrCall(b, native) => {
+                    let ab = base + b as usize;
+                    if let (Value::Num(x), Value::Num(y)) = (stack[ab + 1], stack[ab + 2]) {
+                        stack[ab] = Value::Num(super::ops::remainder(x, y));
+                    } else {
+                        stack[ab] = Value::Native(native);
+                        save!();
+                        return Exit::Call {
+                            ab,
+                            argc: 2,
+                            tail: false,
+                        };
+                    }
+                }
+                Op::PutOrCall(b, native) => {
+                    let ab = base + b as usize;
+                    let done = match (stack[ab + 1], stack[ab + 2]) {
+                        (Value::Table(t), Value::Num(k)) => {
+                            super::ops::table_put_num(heap.tables.get_mut(t), k, stack[ab + 3])
+                        }
+                        _ => false,
+                    };
+                    if done {
+                        stack[ab] = stack[ab + 1];
+                    } else {
+                        stack[ab] = Value::Native(native);
+                        save!();
+                        return Exit::Call {
+                            ab,
+                            argc: 3,
+                            tail: false,
+                        };
+                    }
                 }
                 Op::GetIdx(d, o, i) => {
                     let ov = stack[base + o as usize];

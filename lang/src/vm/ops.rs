@@ -9,7 +9,7 @@ use super::interp::{Exit, MethodCall};
 use crate::bytecode::{Op, Proto};
 use crate::heap::Heap;
 use crate::printer;
-use crate::table::{hash_num, hash_sym, TableObj, KEYWORD_TAG};
+use crate::table::{hash_num, hash_sym, index_of, TableObj, KEYWORD_TAG};
 use crate::value::Value;
 
 /// Error text for arithmetic on non-numbers, as Janet words it.
@@ -57,6 +57,58 @@ pub fn arith_slow(heap: &mut Heap, op: &str, rop: &str, dest: usize, x: Value, y
     match operator_method(heap, op, Some(rop), x, y) {
         Some((f, args)) => Exit::Method(Box::new(MethodCall { dest, f, args })),
         None => Exit::Error(arith_error(heap, op, x, y)),
+    }
+}
+
+/// `%` on numbers: C's `fmod` (the sign of x). Integral operands take the
+/// integer remainder, which is exact and equal to `fmod` (the sign is copied
+/// from x so that `(% -4 2)` is -0 as `fmod` makes it), avoiding the slow
+/// software `fmod` on the common case.
+#[inline]
+pub fn remainder(x: f64, y: f64) -> f64 {
+    const SAFE: f64 = 9007199254740992.0;
+    let (xi, yi) = (x as i64, y as i64);
+    if xi as f64 == x && yi as f64 == y && yi != 0 && x.abs() <= SAFE && y.abs() <= SAFE {
+        ((xi % yi) as f64).copysign(x)
+    } else {
+        x % y
+    }
+}
+
+/// `put` of a number key into a table body, exactly as `put` does it; false
+/// (and nothing done) for a NaN key, which `put` rejects with an error.
+/// Not inlined: it would crowd the fast lane's registers.
+#[inline(never)]
+pub fn table_put_num(tb: &mut TableObj, key: f64, val: Value) -> bool {
+    if key.is_nan() {
+        return false;
+    }
+    // An index inside the array part lives only there (see `table`).
+    if let Some(i) = index_of(Value::Num(key)) {
+        if tb.put_index(i, val) {
+            return true;
+        }
+    }
+    let k = Value::Num(key);
+    tb.put(k, hash_num(key), val, |x| x == k);
+    true
+}
+
+/// `get` of a number key from a table body that has no prototype; `None`
+/// when the answer depends on a prototype.
+#[inline(never)]
+pub fn table_get_num(tb: &TableObj, key: f64) -> Option<Value> {
+    let k = Value::Num(key);
+    let found = match index_of(k).and_then(|i| tb.get_index(i)) {
+        // An index inside the array part lives only there (see `table`).
+        Some(Value::Nil) => None,
+        Some(v) => Some(v),
+        None => tb.get(hash_num(key), |x| x == k),
+    };
+    match found {
+        Some(v) => Some(v),
+        None if tb.proto.is_none() => Some(Value::Nil),
+        None => None,
     }
 }
 

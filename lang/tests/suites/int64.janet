@@ -142,3 +142,8 @@
 (check-error (int/to-number (u64 "9007199254740993")))
 (check-error (int/to-number (i64 "-9007199254740993")))
 (check-error (int/to-number 1))
+# a small constant multiplier compiles to MulK; it dispatches like *
+(check (= (i64 42) (* (i64 6) 7)) "MulK on an int/s64")
+(defn times-3 [x] (* x 3))
+(check (= (i64 -9) (times-3 (i64 -3))))
+(check (= 9 (times-3 3)))

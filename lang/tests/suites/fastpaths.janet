@@ -1,0 +1,112 @@
+# The VM's fast paths keep the semantics of the general ones: `%` and `put`
+# compiled to instructions that fall back to their natives, `get` on tables
+# in the fast lane, loop counters bound without a copy, `if` and `set` for
+# effect only, and direct self-calls.
+
+# % takes the sign of x (C's fmod), also for the integer fast path.
+(check (= 1 (% 7 3)))
+(check (= -1 (% -7 3)))
+(check (= 1 (% 7 -3)))
+(check (= "-0" (string (% -4 2))))
+(check (= "-0" (string (% -0 5))))
+(check (= "0" (string (% 4 2))))
+(check (= 1.5 (% 7.5 2)))
+(check (nan? (% 1 0)))
+(check (= 2 (% 9007199254740992 5)))
+(check (= 5 (% 1e17 7)))
+(check (= -5 (% -1e17 7)))
+(check (= 2 (rem 10 4)))
+(check (= (% 12345678 1000003) (rem 12345678 1000003)))
+(check-error (% :a 1))
+(check-error (% 1 "x"))
+(def rem-of (fn [x y] (% x y)))
+(check (= -2 (rem-of -17 5)))
+
+# put: the table fast path returns the table; other kinds go to the native.
+(def t @{})
+(check (= t (put t 1 :one)))
+(check (= :one (get t 1)))
+(put t 1 nil)
+(check (nil? (get t 1)))
+(check (= 0 (length t)))
+(check-error (put t (/ 0 0) 1))
+(check-error (put t nil 1))
+(check-error (put 1 2 3))
+(def a @[])
+(check (= a (put a 2 :x)))
+(check (deep= @[nil nil :x] a))
+(def b @"")
+(put b 0 65)
+(check (= "A" (string b)))
+(put t :k 5)
+(check (= 5 (get t :k)))
+(for i 0 1000 (put t (% (* i 7919) 1009) i))
+(var found 0)
+(for k 0 1009 (if (get t k) (++ found)))
+(check (= 1000 found))
+
+# get on a table follows prototypes when the key is missing.
+(def base @{5 :five})
+(def child (table/setproto @{6 :six} base))
+(check (= :five (get child 5)))
+(check (= :six (get child 6)))
+(check (nil? (get child 7)))
+(check (nil? (get @{} 0)))
+(check (nil? (get @{1 2} (/ 0 0))))
+
+# Each iteration of for binds its value afresh, also without a copy.
+(def fns @[])
+(for i 0 3 (array/push fns (fn [] i)))
+(check (deep= @[0 1 2] (map |($) fns)))
+(var sum 0)
+(for i 0 5 (for j i 3 (set sum (+ sum j))))
+(check (= 8 sum))
+(def seen @[])
+(loop [i :range [0 3]] (def j i) (array/push seen (* j 10)))
+(check (deep= @[0 10 20] seen))
+# A def of a visible var is still a copy: the var may change later.
+(var v 1)
+(def c v)
+(set v 2)
+(check (= 1 c))
+(check (= 2 v))
+
+# if and set for effect leave the right values where values are used.
+(var n 0)
+(def r (do (if (> 1 0) (set n 5)) n))
+(check (= 5 r))
+(check (nil? (if false 1)))
+(check (= 7 (do (var q 0) (set q 7))))
+(var hits 0)
+(for k 0 10 (if (even? k) (do (++ hits) (set hits hits))))
+(check (= 5 hits))
+(check (nil? (for k 0 2 k)))
+(check (nil? (while false 1)))
+
+# Self-calls: exact arity goes direct; other arities still check.
+(defn fib [n] (if (< n 2) n (+ (fib (- n 1)) (fib (- n 2)))))
+(check (= 6765 (fib 20)))
+(defn opt [x &opt y] (if (nil? y) (opt x 1) (+ x y)))
+(check (= 3 (opt 2)))
+(defn bad [x] (if (= x 0) (bad) x))
+(check-error (bad 0))
+(defn many [& xs] (if (empty? xs) 0 (+ 1 (many ;(slice xs 1)))))
+(check (= 3 (many 1 2 3)))
+(defn deep [n] (if (= n 0) 0 (+ 1 (deep (- n 1)))))
+(check (= 5000 (deep 5000)))
+
+# Multiplication by a small constant (MulK) keeps * semantics and errors.
+(def three 3)
+(check (= 21 (* three 7)))
+(check (= -6 (* three -2)))
+(check (= 1.5 (* 0.5 three)))
+(check (= "-0" (string (* -0 3))))
+(check (nan? (* (/ 0 0) 2)))
+(check-error (* :a 2))
+(check (= 6 (* three 2 1)))
+
+# A local of the function's own name shadows it: that call is not a self-call.
+(defn sh [x] (let [sh (fn [y] (* y 10))] (sh x)))
+(check (= 30 (sh 3)))
+(defn sh2 [sh2] (if (function? sh2) (sh2 4) 0))
+(check (= 8 (sh2 |(* 2 $))))
