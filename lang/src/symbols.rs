@@ -4,14 +4,36 @@
 //! names always intern to the same `Sym`, so comparing symbols is comparing
 //! integers. Names are never collected (gensym'd names are small).
 
+use crate::objects::mix;
 use crate::value::Sym;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// FNV-1a over the name's bytes, finished by a 64-bit mix. Names come from
+/// the program's own source, so there is no untrusted input to defend
+/// against, and SipHash was a sixth of start-up (booting interns every
+/// prelude name).
+#[derive(Default)]
+pub struct NameHasher(u64);
+
+impl Hasher for NameHasher {
+    fn finish(&self) -> u64 {
+        mix(self.0)
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = self.0 ^ 0xcbf2_9ce4_8422_2325;
+        for &b in bytes {
+            h = (h ^ b as u64).wrapping_mul(0x100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
 
 /// Name table shared by symbols and keywords of one isolate.
 #[derive(Debug, Default)]
 pub struct Interner {
     names: Vec<Box<[u8]>>,
-    map: HashMap<Box<[u8]>, u32>,
+    map: HashMap<Box<[u8]>, u32, BuildHasherDefault<NameHasher>>,
     gensym_counter: u64,
 }
 
