@@ -23,6 +23,10 @@ use crate::value::{Ref, Sym, Value};
 use scope::{FnState, LocalKind};
 use std::sync::Arc;
 
+/// Arguments one call form may pass in registers; with `MAX_REGISTERS` it
+/// keeps every register index a call computes inside `u16`.
+const MAX_CALL_ARGS: usize = 16_384;
+
 /// Deepest nesting of forms the compiler accepts.
 pub const MAX_DEPTH: usize = 200;
 
@@ -100,6 +104,9 @@ impl<'i> Compiler<'i> {
         self.compile(form, dst, false)?;
         self.f().emit(Op::Ret(dst));
         let fs = self.fns.pop().expect("thunk state");
+        if fs.too_many_registers {
+            return self.err("function needs too many registers (locals and temporaries)");
+        }
         let pid = self.iso.add_proto(fs.proto);
         Ok(self.iso.heap.closure(pid, Box::new([])))
     }
@@ -507,8 +514,8 @@ impl<'i> Compiler<'i> {
             return Ok(());
         }
         let argc = items.len() - 1;
-        if argc > u16::MAX as usize - 2 {
-            return self.err("too many arguments");
+        if argc > MAX_CALL_ARGS {
+            return self.err("too many arguments in one call (splice an array instead)");
         }
         // A fresh temporary destination can host the call itself, so the
         // result needs no move.
@@ -729,6 +736,9 @@ impl<'i> Compiler<'i> {
     /// stays empty) and emits `op(callee slot)`: an instruction that does the
     /// common case itself and otherwise calls its native from that slot.
     fn call_layout(&mut self, args: &[Value], dst: u16, op: impl Fn(u16) -> Op) -> CResult<()> {
+        if args.len() > MAX_CALL_ARGS {
+            return self.err("too many arguments in one call (splice an array instead)");
+        }
         let argc = args.len() as u16;
         let base = if self.f().free == dst + 1 && dst >= self.scope_floor() {
             self.f().alloc_n(argc);

@@ -140,6 +140,10 @@ impl<'i> Compiler<'i> {
 
     /// Compiles a parameter list into the current (new) function.
     pub fn params(&mut self, params: &[Value]) -> CResult<()> {
+        if params.len() >= super::scope::MAX_REGISTERS as usize {
+            return self
+                .err("function needs too many registers (locals, parameters and temporaries)");
+        }
         #[derive(PartialEq)]
         enum Mode {
             Req,

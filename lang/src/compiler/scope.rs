@@ -63,12 +63,24 @@ pub struct FnState {
     pub top_level: bool,
     /// Highest instruction index any jump has been pointed at.
     pub label_max: usize,
+    /// Set when the function asked for more than `MAX_REGISTERS`; the
+    /// compiler reports it when the function ends (`alloc` cannot fail).
+    pub too_many_registers: bool,
 }
+
+/// Registers one function may use. Kept well below `u16::MAX` so register
+/// arithmetic on a capped allocation (a call's arguments after its base)
+/// cannot overflow before the error is reported.
+pub const MAX_REGISTERS: u16 = 32_768;
 
 impl FnState {
     /// Allocates one register.
     pub fn alloc(&mut self) -> u16 {
         let r = self.free;
+        if r >= MAX_REGISTERS {
+            self.too_many_registers = true;
+            return r;
+        }
         self.free += 1;
         if self.free > self.proto.nregs {
             self.proto.nregs = self.free;

@@ -392,6 +392,10 @@ impl<'i> Compiler<'i> {
         });
         let fs = self.fns.pop().expect("fn state");
         res?;
+        if fs.too_many_registers {
+            return self
+                .err("function needs too many registers (locals, parameters and temporaries)");
+        }
         let pid = self.iso.add_proto(fs.proto);
         self.f().emit(Op::Closure(dst, pid));
         Ok(())

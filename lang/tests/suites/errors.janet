@@ -47,3 +47,7 @@
 (check (string? (describe deep)))
 (check-error (eval ['quasiquote deep]))
 (check-error (eval deep))
+# a function that needs more registers than a frame has is a compile error,
+# not a crash (found by the fuzzer: a short-fn naming $194560)
+(check (string/find "too many registers" (last (protect (eval (parse "|$194560"))))))
+(check (= 3 ((eval (parse "|(+ $0 $2)")) 1 :unused 2)))
