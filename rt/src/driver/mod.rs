@@ -8,6 +8,7 @@ pub(crate) mod epoll;
 pub(crate) mod op;
 pub(crate) mod timer;
 pub(crate) mod uring;
+pub(crate) mod wheel;
 
 use std::io;
 use std::os::fd::{OwnedFd, RawFd};

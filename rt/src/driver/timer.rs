@@ -1,25 +1,25 @@
-//! The per-worker timer store: pending deadlines in an ordered map, fired
-//! by the worker before and after it parks (the earliest deadline is the
-//! park timeout).
+//! The per-worker timer store: pending deadlines in a hierarchical timing
+//! wheel (`driver::wheel`), fired by the worker before and after it parks
+//! (the next deadline is the park timeout).
 //!
 //! A `Sleep` registers in the store of the worker it is first polled on and
 //! stays there even if its task is stolen: the owning worker fires it and the
 //! waker finds the task wherever it runs. Dropping a `Sleep` removes its
 //! entry at once (from any thread), so cancelled timers cost nothing later.
-//! Insert and remove are O(log n); 100k pending timers are a BTreeMap of
-//! 100k small entries.
+//! Insert and remove are O(1); 100k pending timers are 100k slab nodes.
+//! A wheel, not an ordered map, by measurement: see docs/architecture.md.
 //!
-//! Invariant: an entry is in the map iff it is pending; `fired` is set
-//! exactly once, under the map lock, as the entry leaves the map.
+//! Invariant: an entry is in the wheel iff it is pending; `fired` is set
+//! exactly once, under the wheel lock, as the entry leaves the wheel.
 
-use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::Waker;
 use std::time::Instant;
 
 use parking_lot::Mutex;
 
+use super::wheel::{Wheel, WheelKey};
 use crate::stats::LIVE_TIMERS;
 
 /// One pending deadline.
@@ -28,60 +28,61 @@ pub(crate) struct TimerEntry {
     pub(crate) fired: AtomicBool,
 }
 
-/// Key of an entry: deadline plus a sequence number for uniqueness.
-pub(crate) type TimerKey = (Instant, u64);
+/// Names an entry in its store.
+pub(crate) type TimerKey = WheelKey;
 
 /// One worker's timers.
-#[derive(Default)]
 pub(crate) struct TimerStore {
-    map: Mutex<BTreeMap<TimerKey, Arc<TimerEntry>>>,
-    seq: AtomicU64,
+    wheel: Mutex<Wheel<Arc<TimerEntry>>>,
+}
+
+impl Default for TimerStore {
+    fn default() -> Self {
+        TimerStore {
+            wheel: Mutex::new(Wheel::new(Instant::now())),
+        }
+    }
 }
 
 impl TimerStore {
     pub(crate) fn insert(&self, deadline: Instant, waker: Waker) -> (TimerKey, Arc<TimerEntry>) {
-        let key = (deadline, self.seq.fetch_add(1, Ordering::Relaxed));
         let entry = Arc::new(TimerEntry {
             waker: Mutex::new(Some(waker)),
             fired: AtomicBool::new(false),
         });
-        self.map.lock().insert(key, entry.clone());
+        let key = self.wheel.lock().insert(deadline, entry.clone());
         LIVE_TIMERS.fetch_add(1, Ordering::Relaxed);
         (key, entry)
     }
 
     pub(crate) fn remove(&self, key: &TimerKey) {
-        if self.map.lock().remove(key).is_some() {
+        // The entry is dropped after the lock is released.
+        let removed = self.wheel.lock().remove(*key);
+        if removed.is_some() {
             LIVE_TIMERS.fetch_sub(1, Ordering::Relaxed);
         }
     }
 
+    /// Never later than the earliest pending deadline; later than the `now`
+    /// of the last `fire_expired` (so parking with it cannot spin).
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
-        self.map.lock().first_key_value().map(|(k, _)| k.0)
+        self.wheel.lock().next_deadline()
     }
 
-    /// Fires every entry due at `now`; returns how many.
+    /// Fires every entry due at `now`, in deadline order; returns how many.
     pub(crate) fn fire_expired(&self, now: Instant, wakers: &mut Vec<Waker>) -> usize {
-        let mut map = self.map.lock();
-        let mut n = 0;
-        while let Some(entry) = map.first_entry() {
-            if entry.key().0 > now {
-                break;
-            }
-            let e = entry.remove();
+        let n = self.wheel.lock().fire_expired(now, |e| {
             // Release: the Sleep that sees `fired` also sees the deadline passed.
             e.fired.store(true, Ordering::Release);
             wakers.extend(e.waker.lock().take());
-            n += 1;
-        }
+        });
         LIVE_TIMERS.fetch_sub(n, Ordering::Relaxed);
         n
     }
 
     /// Drops every entry (shutdown).
     pub(crate) fn clear(&self) {
-        let mut map = self.map.lock();
-        LIVE_TIMERS.fetch_sub(map.len(), Ordering::Relaxed);
-        map.clear();
+        let n = self.wheel.lock().clear();
+        LIVE_TIMERS.fetch_sub(n, Ordering::Relaxed);
     }
 }
