@@ -143,8 +143,6 @@ fn a_bad_io_driver_is_a_usage_error_naming_it() {
 
 #[test]
 fn stdin_and_stdout_are_streams_that_park() {
-    use std::io::Write;
-    use std::process::Stdio;
     // A ticker task runs while the main task waits on stdin; the parent
     // writes only after a pause, so the read really parks.
     let script = "(var ticks 0) (var on true)
@@ -155,19 +153,8 @@ fn stdin_and_stdout_are_streams_that_park() {
 (ev/write stderr \"err\")
 (print (if (> ticks 5) \"ticked\" (string \"only \" ticks)))";
     for io in ["uring", "epoll"] {
-        let mut child = spindle()
-            .args(["-e", script])
-            .env("SPINDLE_IO", io)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("run spindle");
-        std::thread::sleep(std::time::Duration::from_millis(300));
-        let mut stdin = child.stdin.take().expect("stdin");
-        stdin.write_all(b"hello\n").expect("write stdin");
-        drop(stdin);
-        let out = child.wait_with_output().expect("wait");
+        let pause = std::time::Duration::from_millis(300);
+        let out = run_with_late_stdin(script, &[("SPINDLE_IO", io)], b"hello\n", pause);
         assert!(out.status.success(), "{io}: {out:?}");
         assert_eq!(
             String::from_utf8_lossy(&out.stdout),
@@ -180,6 +167,17 @@ fn stdin_and_stdout_are_streams_that_park() {
 
 /// Runs `-e expr` with `env` set and `input` on stdin; returns the output.
 fn run_with(expr: &str, env: &[(&str, &str)], input: &[u8]) -> std::process::Output {
+    run_with_late_stdin(expr, env, input, std::time::Duration::ZERO)
+}
+
+/// As `run_with`, but the input is written only after `pause`, so a read of
+/// stdin at the start of the program really waits.
+fn run_with_late_stdin(
+    expr: &str,
+    env: &[(&str, &str)],
+    input: &[u8],
+    pause: std::time::Duration,
+) -> std::process::Output {
     use std::io::Write;
     use std::process::Stdio;
     let mut cmd = spindle();
@@ -191,6 +189,7 @@ fn run_with(expr: &str, env: &[(&str, &str)], input: &[u8]) -> std::process::Out
         cmd.env(k, v);
     }
     let mut child = cmd.spawn().expect("run spindle");
+    std::thread::sleep(pause);
     let mut stdin = child.stdin.take().expect("stdin");
     stdin.write_all(input).expect("write stdin");
     drop(stdin);
@@ -290,8 +289,6 @@ fn os_cd_changes_where_relative_paths_resolve() {
 
 #[test]
 fn getline_and_file_read_on_stdin_park_and_share_the_read_ahead() {
-    use std::io::Write;
-    use std::process::Stdio;
     // getline parks while the parent pauses (the ticker keeps running); the
     // one read of stdin brings several lines, which later getline and
     // file/read calls take from the shared read-ahead, in order.
@@ -308,21 +305,9 @@ fn getline_and_file_read_on_stdin_park_and_share_the_read_ahead() {
 (printf \"%j %j %j %j %j %j\" a b c d rest end)
 (print (if (> ticks 5) \"ticked\" (string \"only \" ticks)))";
     for io in ["uring", "epoll"] {
-        let mut child = spindle()
-            .args(["-e", script])
-            .env("SPINDLE_IO", io)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("run spindle");
-        std::thread::sleep(std::time::Duration::from_millis(300));
-        let mut stdin = child.stdin.take().expect("stdin");
-        stdin
-            .write_all(b"one\ntwo\nthree\nfour\nfive")
-            .expect("write stdin");
-        drop(stdin);
-        let out = child.wait_with_output().expect("wait");
+        let pause = std::time::Duration::from_millis(300);
+        let input = b"one\ntwo\nthree\nfour\nfive";
+        let out = run_with_late_stdin(script, &[("SPINDLE_IO", io)], input, pause);
         assert!(out.status.success(), "{io}: {out:?}");
         assert_eq!(
             String::from_utf8_lossy(&out.stdout),
