@@ -1,11 +1,15 @@
 //! Booting an isolate: an empty heap, the root environment, the native
-//! core library, then the prelude (written in the language itself).
+//! core library, then the prelude (written in the language itself) —
+//! restored from a boot image (`image`) when the process or the disk cache
+//! has one, compiled from source otherwise.
 //!
 //! Invariant: after `Isolate::new` returns, the root environment holds every
-//! core binding and no fiber is running.
+//! core binding and no fiber is running, however the prelude got there.
 
 use crate::corelib;
 use crate::heap::Heap;
+use crate::image::write::Snapshot;
+use crate::image::{cache, read, write};
 use crate::isolate::Isolate;
 use crate::table::TableObj;
 use crate::value::Value;
@@ -41,8 +45,53 @@ impl Isolate {
         Isolate::with_stress(stress_requested())
     }
 
-    /// A booted isolate with gc-stress on or off.
+    /// A booted isolate with gc-stress on or off: from the process's boot
+    /// image when there is one, else from the disk image (when the disk
+    /// cache is on), else by compiling the prelude, which also makes the
+    /// image for the isolates after it.
     pub fn with_stress(stress: bool) -> Isolate {
+        let mut iso = Isolate::without_prelude(stress);
+        if std::env::var_os("SPINDLE_NO_PRELUDE").is_some() {
+            return iso;
+        }
+        if let Some(img) = cache::process_image() {
+            match read::restore(&mut iso, img, cache::FINGERPRINT) {
+                Ok(()) => return iso,
+                Err(e) => {
+                    cache::note(&format!("prelude image refused ({}); compiling", e));
+                    iso = Isolate::without_prelude(stress);
+                }
+            }
+        } else if let Some((path, img)) = cache::load_disk() {
+            match read::restore(&mut iso, &img, cache::FINGERPRINT) {
+                Ok(()) => {
+                    cache::keep(img);
+                    return iso;
+                }
+                Err(e) => {
+                    cache::note(&format!(
+                        "prelude image {} refused ({}); compiling the prelude and rewriting it",
+                        path.display(),
+                        e
+                    ));
+                    iso = Isolate::without_prelude(stress);
+                }
+            }
+        }
+        let snap = Snapshot::take(&iso);
+        iso.compile_prelude();
+        match write::write(&iso, &snap, cache::FINGERPRINT) {
+            Ok(img) => {
+                cache::store_disk(&img);
+                cache::keep(img);
+            }
+            Err(e) => cache::note(&format!("no prelude image: {}", e)),
+        }
+        iso
+    }
+
+    /// An isolate with the core library registered and no prelude.
+    pub fn without_prelude(stress: bool) -> Isolate {
         let mut heap = Heap::new(stress);
         let env = match heap.table(TableObj::default()) {
             Value::Table(r) => r,
@@ -67,13 +116,20 @@ impl Isolate {
             ev: Box::default(),
         };
         corelib::register_all(&mut iso);
-        let skip = std::env::var_os("SPINDLE_NO_PRELUDE").is_some();
-        for (name, src) in PRELUDE.iter().filter(|_| !skip) {
-            if let Err(e) = iso.run_source(src.as_bytes(), name) {
+        iso
+    }
+
+    /// Compiles and runs the prelude from source. Collection is inhibited
+    /// meanwhile, so no slot `register_all` filled is freed and reused (the
+    /// image refers to those slots; see `image`).
+    pub fn compile_prelude(&mut self) {
+        self.heap.inhibit += 1;
+        for (name, src) in PRELUDE {
+            if let Err(e) = self.run_source(src.as_bytes(), name) {
                 panic!("prelude {} failed to load: {}", name, e);
             }
         }
-        iso
+        self.heap.inhibit -= 1;
     }
 }
 

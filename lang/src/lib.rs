@@ -62,6 +62,7 @@ pub mod eval;
 pub mod fiber;
 pub mod gc;
 pub mod heap;
+pub mod image;
 pub mod isolate;
 pub mod objects;
 pub mod printer;

@@ -1,6 +1,10 @@
 //! The `spindle` command: runs a file (then its `main`, if any) or an
 //! expression on a spindle-rt worker thread.
 //!
+//! Environment: SPINDLE_CACHE_DIR (where the prelude image is cached;
+//! default `$XDG_CACHE_HOME/spindle` or `~/.cache/spindle`),
+//! SPINDLE_NO_CACHE=1 (do not use the cache), SPINDLE_WORKERS, SPINDLE_IO.
+//!
 //! Exit status: 0 on success, 1 on an uncaught error (message with
 //! file:line and a stack trace on stderr), 2 on a usage error.
 
@@ -22,7 +26,8 @@ options:
   --workers N    number of worker threads (default: available parallelism)
   --io DRIVER    io driver: uring (default; falls back to epoll where the
                  kernel refuses io_uring) or epoll; also SPINDLE_IO
-  --verbose      report the workers and the io driver on stderr
+  --verbose      report the workers, the io driver and the prelude image
+                 cache on stderr
   -h, --help     show this help
   -v, --version  show the version
 ";
@@ -73,6 +78,8 @@ fn main() -> ExitCode {
             _ => return usage(&format!("unknown option {}", a)),
         }
     }
+    // A fresh process boots from the prelude image on disk (see `image`).
+    spindle_lang::image::cache::enable_disk(verbose);
     let Some(source) = source else {
         let mut iso = Isolate::new();
         return ExitCode::from(spindle_lang::repl::run(&mut iso) as u8);

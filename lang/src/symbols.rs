@@ -49,6 +49,26 @@ impl Interner {
         Sym(i)
     }
 
+    /// Number of names interned (the next fresh `Sym`).
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+
+    /// True before any name is interned.
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+
+    /// How many gensyms were made (boot images carry it over).
+    pub fn gensym_count(&self) -> u64 {
+        self.gensym_counter
+    }
+
+    /// Continues gensym numbering from `n`.
+    pub fn set_gensym_count(&mut self, n: u64) {
+        self.gensym_counter = n;
+    }
+
     /// The bytes of `s`.
     pub fn name(&self, s: Sym) -> &[u8] {
         &self.names[s.0 as usize]

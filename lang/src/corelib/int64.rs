@@ -86,6 +86,13 @@ pub fn make(iso: &mut Isolate, bits: u64, signed: bool, methods: Value) -> Value
     Value::Abstract(iso.heap.abstracts.alloc(Some(Box::new(x))))
 }
 
+/// A new integer of `signed`'s type with `bits` and the shared method table
+/// (what `int/s64` and `int/u64` make; `unmarshal` too).
+pub fn new_int(iso: &mut Isolate, bits: u64, signed: bool) -> Value {
+    let m = method_table(iso);
+    make(iso, bits, signed, m)
+}
+
 fn method_table(iso: &mut Isolate) -> Value {
     let sym = iso.heap.symbol(METHODS);
     match iso.table_get(iso.env, sym) {

@@ -5,13 +5,15 @@
 //! are little-endian. Mutable kinds (arrays, tables, buffers) and structs /
 //! tuples get an index when first written; a later occurrence of the same
 //! mutable object is written as `REF index`, so shared structure and
-//! cycles survive the round trip. Functions, fibers and abstract values
-//! cannot be marshalled (error).
+//! cycles survive the round trip. 64-bit integers (`core/s64`,
+//! `core/u64`) are written as their type and bits. Functions, fibers and
+//! other abstract values cannot be marshalled (error).
 //!
 //! Invariant: `unmarshal` never panics on malformed input; it raises
 //! "invalid marshal data".
 
 use super::args;
+use super::int64;
 use super::registry::Env;
 use crate::isolate::{Flow, Isolate};
 use crate::table::TableObj;
@@ -31,6 +33,8 @@ const ARR: u8 = 9;
 const STRUCT: u8 = 10;
 const TABLE: u8 = 11;
 const REF: u8 = 12;
+const S64: u8 = 13;
+const U64: u8 = 14;
 
 struct Writer {
     out: Vec<u8>,
@@ -131,6 +135,11 @@ impl Writer {
                 }
             }
             other => {
+                if let Some(x) = int64::get(iso, other) {
+                    self.out.push(if x.signed { S64 } else { U64 });
+                    self.out.extend_from_slice(&x.bits.to_le_bytes());
+                    return Ok(());
+                }
                 let kind = match other {
                     Value::Abstract(r) => iso
                         .heap
@@ -245,6 +254,11 @@ impl Reader<'_> {
                     s
                 }
             }
+            S64 | U64 => {
+                let b = self.take(8)?;
+                let bits = u64::from_le_bytes(b.try_into().ok()?);
+                int64::new_int(iso, bits, tag == S64)
+            }
             REF => {
                 let i = self.len()?;
                 *self.refs.get(i)?
@@ -301,7 +315,7 @@ fn unmarshal(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
 pub fn register(env: &mut Env) {
     env.native(
         "marshal",
-        "(marshal x &opt reverse-lookup buffer)\n\nSerializes x (nil, booleans, numbers, strings, buffers, keywords, symbols, tuples, arrays, structs, tables with prototypes; shared and cyclic structure kept) into a buffer.",
+        "(marshal x &opt reverse-lookup buffer)\n\nSerializes x (nil, booleans, numbers, strings, buffers, keywords, symbols, tuples, arrays, structs, tables with prototypes, 64-bit integers; shared and cyclic structure kept) into a buffer.",
         marshal,
     );
     env.native(

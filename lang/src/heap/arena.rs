@@ -92,6 +92,11 @@ impl<T: Default> Arena<T> {
         freed
     }
 
+    /// Number of slots, live or free (the next fresh slot's index).
+    pub fn slots(&self) -> usize {
+        self.items.len()
+    }
+
     /// Number of live objects.
     pub fn live(&self) -> usize {
         self.live
