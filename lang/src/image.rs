@@ -13,8 +13,10 @@
 //! created (closures with their prototypes, upvalues, tables, structs,
 //! tuples, strings, buffers) is written as an object graph, and so is any
 //! pre-prelude table, array or buffer whose contents the prelude changed
-//! (the root environment always): restoring overwrites its contents in
-//! place, keeping its identity. Names interned by the prelude (symbols,
+//! (the root environment always) — for a table, as the puts the prelude
+//! made, so every key it left alone keeps the value the new isolate's own
+//! `register_all` gave it; restoring changes it in place, keeping its
+//! identity. Names interned by the prelude (symbols,
 //! keywords, gensyms) are written in id order and interned again in that
 //! order, so a `Sym` means the same in the image and in the isolate, and
 //! hashes keyed by names are unchanged. Only prototypes reachable from the

@@ -9,7 +9,9 @@
 //!    pre-prelude one), so every id has its `Value` before anything is read.
 //! 4. Decode the prototypes (constants name objects by id) and append them.
 //! 5. Fill the objects in image order; tables and structs are rebuilt from
-//!    their pairs, so their hashes are this heap's.
+//!    their pairs, so their hashes are this heap's. A pre-prelude table
+//!    gets the prelude's puts applied to it instead, so the keys the
+//!    prelude left alone keep this isolate's own values.
 //!
 //! Invariant: every index read is checked (ids, arena slots, names,
 //! natives, prototypes), so bad bytes end in `Err`, never a panic. A failed
@@ -256,6 +258,23 @@ impl Restorer<'_> {
                 };
             }
             Value::Array(r) => *iso.heap.arrays.get_mut(r) = self.values(iso)?,
+            Value::Table(r) if self.base.has(Kind::Table, r) => {
+                let proto = match self.value(iso)? {
+                    Value::Nil => None,
+                    Value::Table(p) => Some(p),
+                    _ => return None,
+                };
+                iso.heap.tables.get_mut(r).proto = proto;
+                let n = self.inp.count()?;
+                for _ in 0..n {
+                    let k = self.value(iso)?;
+                    let v = self.value(iso)?;
+                    if k == Value::Nil {
+                        return None;
+                    }
+                    iso.table_put(r, k, v);
+                }
+            }
             Value::Table(r) | Value::Struct(r) => {
                 let table = matches!(v, Value::Table(_));
                 let proto = match (self.value(iso)?, table) {

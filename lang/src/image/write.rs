@@ -13,6 +13,7 @@ use super::{Baseline, Kind, MAGIC};
 use crate::bytecode::Op;
 use crate::isolate::Isolate;
 use crate::objects::Upval;
+use crate::table::TableObj;
 use crate::value::{Ref, Value};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -32,14 +33,11 @@ pub(super) const V_PRE: u8 = 8;
 /// Kind-byte flag: this id is a pre-prelude object whose contents follow.
 pub(super) const PRE_FLAG: u8 = 0x80;
 
-/// A table's pairs in iteration order and its prototype.
-type TableContents = (Vec<(Value, Value)>, Option<Ref>);
-
 /// The isolate right after `register_all`: its baseline and the contents
 /// of every mutable object, to tell which ones the prelude changed.
 pub struct Snapshot {
     base: Baseline,
-    tables: Vec<TableContents>,
+    tables: Vec<TableObj>,
     arrays: Vec<Vec<Value>>,
     buffers: Vec<Vec<u8>>,
     ev_roots: Vec<Value>,
@@ -54,10 +52,7 @@ impl Snapshot {
         Snapshot {
             base: Baseline::of(iso),
             tables: (0..h.tables.slots() as u32)
-                .map(|i| {
-                    let t = h.tables.get(Ref(i));
-                    (t.iter().collect(), t.proto)
-                })
+                .map(|i| h.tables.get(Ref(i)).clone())
                 .collect(),
             arrays: (0..h.arrays.slots() as u32)
                 .map(|i| h.arrays.get(Ref(i)).clone())
@@ -145,8 +140,8 @@ impl Writer<'_> {
                 let c = match k {
                     Kind::Table => {
                         let t = h.tables.get(r);
-                        let (pairs, proto) = &self.snap.tables[r.idx()];
-                        t.proto != *proto || !t.iter().eq(pairs.iter().copied())
+                        let was = &self.snap.tables[r.idx()];
+                        t.proto != was.proto || !t.iter().eq(was.iter())
                     }
                     Kind::Arr => *h.arrays.get(r) != self.snap.arrays[r.idx()],
                     _ => *h.buffers.get(r) != self.snap.buffers[r.idx()],
@@ -397,6 +392,16 @@ impl Writer<'_> {
                 self.values(&t.items, out)?;
             }
             Kind::Arr => self.values(h.arrays.get(r), out)?,
+            Kind::Table if self.snap.base.has(k, r) => {
+                let t = h.tables.get(r);
+                self.value(t.proto.map_or(Value::Nil, Value::Table), out)?;
+                let puts = self.table_diff(r);
+                out.uint(puts.len() as u64);
+                for (key, v) in puts {
+                    self.value(key, out)?;
+                    self.value(v, out)?;
+                }
+            }
             Kind::Struct | Kind::Table => {
                 let t = if k == Kind::Table {
                     h.tables.get(r)
@@ -425,6 +430,27 @@ impl Writer<'_> {
             }
         }
         Ok(())
+    }
+
+    /// The puts that turn pre-prelude table `r` as `register_all` left it
+    /// into what it is now (nil for a removed key). Writing only these keeps
+    /// the values the new isolate's own `register_all` made for every key
+    /// the prelude did not touch.
+    fn table_diff(&self, r: Ref) -> Vec<(Value, Value)> {
+        let h = &self.iso.heap;
+        let now = h.tables.get(r);
+        let was = &self.snap.tables[r.idx()];
+        let lookup = |t: &TableObj, k: Value| t.get(h.hash(k), |x| h.equals(x, k));
+        let mut puts: Vec<(Value, Value)> = now
+            .iter()
+            .filter(|(k, v)| lookup(was, *k) != Some(*v))
+            .collect();
+        puts.extend(
+            was.iter()
+                .filter(|(k, _)| lookup(now, *k).is_none())
+                .map(|(k, _)| (k, Value::Nil)),
+        );
+        puts
     }
 
     fn values(&self, vs: &[Value], out: &mut Out) -> Result<(), String> {
