@@ -52,6 +52,7 @@ impl Heap {
         Heap {
             threshold: 100_000,
             stress,
+            syms: Interner::with_capacity(2048),
             ..Heap::default()
         }
     }

@@ -187,7 +187,8 @@ impl Isolate {
     pub fn def_global(&mut self, name: &str, value: Value, doc: &str) {
         let k_value = self.heap.keyword("value");
         let k_doc = self.heap.keyword("doc");
-        let mut entry = TableObj::default();
+        // Sized for :value and :doc, so booting's ~1000 entries never rehash.
+        let mut entry = TableObj::with_capacity(2);
         let h = self.heap.hash(k_value);
         entry.put(k_value, h, value, |k| k == k_value);
         if !doc.is_empty() {

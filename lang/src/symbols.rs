@@ -38,6 +38,17 @@ pub struct Interner {
 }
 
 impl Interner {
+    /// An interner with room for `n` names before it grows (booting
+    /// interns about two thousand; growing the map there was a third of
+    /// the cost of interning them).
+    pub fn with_capacity(n: usize) -> Interner {
+        Interner {
+            names: Vec::with_capacity(n),
+            map: HashMap::with_capacity_and_hasher(n, Default::default()),
+            gensym_counter: 0,
+        }
+    }
+
     /// Interns `name`.
     pub fn intern(&mut self, name: &[u8]) -> Sym {
         if let Some(&i) = self.map.get(name) {
