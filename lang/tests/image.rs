@@ -129,6 +129,54 @@ fn restored_isolate_matches_a_compiled_boot() {
 }
 
 #[test]
+fn pre_prelude_values_are_referred_to_not_copied() {
+    let (_, img) = compiled();
+    let mut iso = Isolate::without_prelude(false);
+    let abstracts = iso.heap.abstracts.slots();
+    let natives = iso.natives.len();
+    // Looked up without evaluating anything: compiling would allocate,
+    // and an image only restores onto the baseline it was made against.
+    let (sym, value) = (iso.heap.symbol("stdout"), iso.heap.keyword("value"));
+    let entry = iso.env_lookup(iso.env, sym).expect("stdout is bound");
+    let stdout_before = iso.get_plain(entry, value);
+    assert!(matches!(stdout_before, Value::Abstract(_)));
+    restore(&mut iso, &img, FINGERPRINT).expect("restores");
+    assert_eq!(
+        iso.heap.abstracts.slots(),
+        abstracts,
+        "no abstract value copied"
+    );
+    assert_eq!(iso.natives.len(), natives);
+    assert_eq!(iso.eval_str("stdout").expect("stdout"), stdout_before);
+    let v = iso
+        .eval_str("(= (get (dyn 'stdout) :value) stdout)")
+        .expect("compare");
+    assert_eq!(v, Value::Bool(true));
+}
+
+#[test]
+fn isolates_on_many_threads_boot_from_the_process_image() {
+    let handles: Vec<_> = (0..4)
+        .map(|i| {
+            std::thread::spawn(move || {
+                let mut iso = Isolate::new();
+                let v = iso
+                    .eval_str(&format!("(sum (map (fn [x] (* x {})) (range 10)))", i))
+                    .expect("prelude works");
+                v.as_num()
+            })
+        })
+        .collect();
+    for (i, h) in handles.into_iter().enumerate() {
+        assert_eq!(h.join().expect("thread"), Some(45.0 * i as f64));
+    }
+    assert!(
+        spindle_lang::image::cache::process_image().is_some(),
+        "the first boot kept its image for the others"
+    );
+}
+
+#[test]
 fn docstrings_macros_and_dynamic_bindings_survive() {
     let (_, img) = compiled();
     let mut iso = restored(&img, false);
