@@ -394,3 +394,22 @@ fn cli_works_when_the_cache_cannot_be_written() {
         "SPINDLE_NO_CACHE=1 writes nothing"
     );
 }
+
+/// Boot never compiles the prelude with collection on any more, so this
+/// test does: the compiler and the prelude's macros survive a collection at
+/// every allocation, and what they define works afterwards.
+#[test]
+fn the_prelude_compiles_under_gc_stress() {
+    let mut iso = Isolate::without_prelude(true);
+    let before = iso.heap.collections;
+    iso.run_prelude_sources();
+    assert!(
+        iso.heap.collections > before + 500,
+        "gc-stress collected only {} times",
+        iso.heap.collections - before
+    );
+    let v = iso
+        .eval_str("(string/join (map string (filter odd? (range 10))) \",\")")
+        .expect("prelude functions run");
+    assert_eq!(spindle_lang::printer::to_text(&iso, v), "1,3,5,7,9");
+}
