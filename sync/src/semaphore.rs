@@ -213,12 +213,13 @@ impl Semaphore {
         if n == 0 {
             return;
         }
+        const TOO_MANY: &str = "Semaphore::release: more permits than a semaphore can count";
         let mut cur = self.state.load(Ordering::Relaxed);
         while cur & QUEUED == 0 {
             let next = (cur >> 1)
                 .checked_add(n)
                 .filter(|&p| p <= MAX_PERMITS)
-                .expect("Semaphore::release: more permits than a semaphore can count");
+                .expect(TOO_MANY);
             match self.state.compare_exchange_weak(
                 cur,
                 next << 1,
@@ -229,6 +230,9 @@ impl Semaphore {
                 Err(now) => cur = now,
             }
         }
+        // While QUEUED the word holds no permits (unless the QUEUED seen was
+        // stale), so `n` itself is what must fit.
+        assert!(n <= MAX_PERMITS, "{TOO_MANY}");
         self.hand_off(n);
     }
 
