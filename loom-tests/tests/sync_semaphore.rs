@@ -1,5 +1,7 @@
 //! loom models of `Semaphore`: at most n holders, release during acquire,
-//! a cancelled acquire conserving permits and letting the next one through.
+//! a cancelled acquire conserving permits and letting the next one through,
+//! the lock-free release racing a waiter's enqueue, the last waiter
+//! withdrawing during a hand-off, and a newcomer racing a hand-off.
 #![cfg(loom)]
 
 use std::future::Future;
@@ -9,7 +11,7 @@ use std::task::{Context, Waker};
 use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use loom::sync::Arc;
 use loom::thread;
-use spindle_sync::Semaphore;
+use spindle_sync::{Permit, Semaphore};
 
 #[test]
 fn at_most_n_holders() {
@@ -91,5 +93,66 @@ fn waiters_never_split_the_permits() {
             w.join().unwrap();
         }
         assert_eq!(sem.available_permits(), 2);
+    });
+}
+
+#[test]
+fn release_fast_path_races_enqueue() {
+    // The releaser's lock-free CAS races a waiter's compare step, which
+    // sets QUEUED in the same CAS that finds too few permits: the permit
+    // lands in the word before the waiter looks, or the release sees
+    // QUEUED and hands it over under the lock. A timed-out waiter (loom's
+    // deadline passes at once) gives back whatever it was handed.
+    loom::model(|| {
+        let sem = Arc::new(Semaphore::new(0));
+        let s1 = sem.clone();
+        let deadline = std::time::Instant::now();
+        let t = thread::spawn(move || s1.acquire_many_deadline(1, deadline).map(|p| p.forget()));
+        sem.release(1);
+        let got = t.join().unwrap().unwrap_or(0);
+        assert_eq!(got + sem.available_permits(), 1);
+        // Whatever happened, the word works without the lock again.
+        assert_eq!(sem.try_acquire().is_some(), got == 0);
+    });
+}
+
+#[test]
+fn last_waiter_withdraws_during_hand_off() {
+    // The only waiter holds a partial grant and gives up while a release
+    // hands it the rest: either it gets both, or the withdrawal clears
+    // QUEUED and both permits end up back in the word.
+    loom::model(|| {
+        let sem = Arc::new(Semaphore::new(1));
+        let s1 = sem.clone();
+        let deadline = std::time::Instant::now();
+        let t = thread::spawn(move || s1.acquire_many_deadline(2, deadline).map(|p| p.forget()));
+        sem.release(1);
+        let got = t.join().unwrap().unwrap_or(0);
+        assert_eq!(got + sem.available_permits(), 2);
+        assert_eq!(sem.try_acquire_many(2).is_some(), got == 0);
+    });
+}
+
+#[test]
+fn newcomer_races_hand_off_to_queued_task() {
+    // A task waits for the one permit a thread holds; the holder releases
+    // while a newcomer tries the lock-free fast path. Permits are
+    // conserved and the task always finishes (the newcomer's permit, if it
+    // barged in first, comes back to it).
+    loom::model(|| {
+        let sem = Arc::new(Semaphore::new(1));
+        let held = sem.try_acquire().unwrap();
+        let s1 = sem.clone();
+        let task = thread::spawn(move || {
+            loom::future::block_on(async move { s1.acquire_async().await.forget() })
+        });
+        let s2 = sem.clone();
+        let newcomer = thread::spawn(move || s2.try_acquire().map(Permit::forget).is_some());
+        drop(held);
+        if newcomer.join().unwrap() {
+            sem.release(1);
+        }
+        assert_eq!(task.join().unwrap(), 1);
+        assert_eq!(sem.available_permits(), 0);
     });
 }

@@ -41,6 +41,13 @@
 //! 4. Unlock, then unpark/wake everything collected (never under the lock).
 //! 5. Return how many records were woken: exactly the records removed.
 //!
+//! Tracked keys (`wait_tracked`, `wake_tracked`, `AsyncWait::cancel_tracked`):
+//! a primitive may keep its own "someone is queued" flag in its word (the
+//! semaphore does), set by its `validate` and cleared by hooks that run
+//! under the bucket lock when a walk or a withdrawal leaves no record of the
+//! key. Under that lock the flag is exact, so its wakers skip step 2 and
+//! lock only when the flag is set; with it clear they never touch the table.
+//!
 //! Spurious wakeups: the table never reports `Woken` without a waker having
 //! chosen the record, but threads may return from `park` for any reason and
 //! callers of a shared key may be woken for someone else's reason; every
@@ -226,16 +233,20 @@ impl WaitTable {
         validate: impl FnOnce(&mut usize) -> bool,
         deadline: Option<Instant>,
     ) -> (WaitResult, usize) {
-        self.wait_ordered(key, token, |t, _| validate(t), deadline)
+        self.wait_tracked(key, token, validate, |_| {}, deadline)
     }
 
-    /// [`wait_with`](Self::wait_with) whose `validate` also learns whether
-    /// the waiter would be first in line (no other waiter queued on `key`).
-    pub(crate) fn wait_ordered(
+    /// [`wait_with`](Self::wait_with) for a primitive that tracks in its own
+    /// word whether anyone is queued on `key`: if the deadline withdraws the
+    /// record, `on_withdraw` runs under the bucket lock, told whether other
+    /// records of `key` remain, so the primitive can clear its flag in the
+    /// same critical section that emptied the queue.
+    pub(crate) fn wait_tracked(
         &self,
         key: usize,
         token: usize,
-        validate: impl FnOnce(&mut usize, bool) -> bool,
+        validate: impl FnOnce(&mut usize) -> bool,
+        on_withdraw: impl FnOnce(bool),
         deadline: Option<Instant>,
     ) -> (WaitResult, usize) {
         let bucket = self.bucket(key);
@@ -245,12 +256,14 @@ impl WaitTable {
                 Ok(waiter) => waiter,
                 Err(token) => return (WaitResult::Invalid, token),
             };
+        let mut on_withdraw = Some(on_withdraw);
         let outcome = loop {
             if waiter.is_woken() {
                 break (WaitResult::Woken, waiter.token());
             }
             if parker.park_until(deadline) == Parked::DeadlinePassed {
-                break match bucket.withdraw(&waiter) {
+                let hook = on_withdraw.take().expect("the deadline passes once");
+                break match bucket.withdraw(&waiter, hook) {
                     Some(token) => (WaitResult::TimedOut, token),
                     // A waker removed the record first: it set WOKEN under the
                     // lock we have just held, so the wake is ours to report.
@@ -282,19 +295,34 @@ impl WaitTable {
     /// Walks `key`'s waiters oldest first under the bucket lock, letting
     /// `filter` read and change each one's token and decide its fate; wakes
     /// the chosen ones after unlocking. Returns how many it woke.
-    pub fn wake_filter(&self, key: usize, mut filter: impl FnMut(&mut usize) -> Filter) -> usize {
-        let bucket = self.bucket(key);
+    pub fn wake_filter(&self, key: usize, filter: impl FnMut(&mut usize) -> Filter) -> usize {
         // AcqRel RMW, not a load: it reads the latest count, and if it comes
         // before a waiter's increment, that waiter's validate sees our
         // caller's change (see the protocol above).
-        if bucket.waiters.fetch_add(0, Ordering::AcqRel) == 0 {
+        if self.bucket(key).waiters.fetch_add(0, Ordering::AcqRel) == 0 {
             return 0;
         }
+        self.wake_tracked(key, filter, |_| {})
+    }
+
+    /// [`wake_filter`](Self::wake_filter) for a primitive whose own word
+    /// says waiters are queued (it skips the count check: the flag was set
+    /// under the bucket lock, so taking the lock shows the records).
+    /// `after` runs under the lock once the walk ends, told whether records
+    /// of `key` remain queued.
+    pub(crate) fn wake_tracked(
+        &self,
+        key: usize,
+        mut filter: impl FnMut(&mut usize) -> Filter,
+        after: impl FnOnce(bool),
+    ) -> usize {
+        let bucket = self.bucket(key);
         // The first wake stays inline; only a wake of several allocates.
         let mut first: Option<Unpark> = None;
         let mut rest: Vec<Unpark> = Vec::new();
         {
             let mut queue = bucket.queue.lock();
+            let mut remaining = false;
             let mut i = 0;
             while i < queue.len() {
                 if queue[i].key != key {
@@ -317,10 +345,17 @@ impl WaitTable {
                             Some(_) => rest.push(entry.unpark),
                         }
                     }
-                    Filter::Skip => i += 1,
-                    Filter::Stop => break,
+                    Filter::Skip => {
+                        remaining = true;
+                        i += 1;
+                    }
+                    Filter::Stop => {
+                        remaining = true;
+                        break;
+                    }
                 }
             }
+            after(remaining);
         }
         let woken = first.is_some() as usize + rest.len();
         if let Some(unpark) = first {
@@ -335,19 +370,17 @@ impl WaitTable {
 
 impl Bucket {
     /// Steps 1–4 of waiting: returns the queued record, or the token if
-    /// `validate` said not to wait. `validate` is told whether the record
-    /// would be first in line for its key.
+    /// `validate` said not to wait.
     pub(crate) fn enqueue(
         &self,
         key: usize,
         mut token: usize,
-        validate: impl FnOnce(&mut usize, bool) -> bool,
+        validate: impl FnOnce(&mut usize) -> bool,
         unpark: impl FnOnce() -> Unpark,
     ) -> Result<Arc<Waiter>, usize> {
         let mut queue = self.queue.lock();
         self.waiters.fetch_add(1, Ordering::AcqRel);
-        let first = !queue.iter().any(|e| e.key == key);
-        if !validate(&mut token, first) {
+        if !validate(&mut token) {
             self.waiters.fetch_sub(1, Ordering::Relaxed);
             return Err(token);
         }
@@ -361,12 +394,19 @@ impl Bucket {
     }
 
     /// Removes `waiter` if it is still queued, returning its token; `None`
-    /// means a waker already removed it (and set WOKEN).
-    pub(crate) fn withdraw(&self, waiter: &Arc<Waiter>) -> Option<usize> {
+    /// means a waker already removed it (and set WOKEN). After a removal,
+    /// `on_removed` runs under the lock, told whether other records of the
+    /// same key remain.
+    pub(crate) fn withdraw(
+        &self,
+        waiter: &Arc<Waiter>,
+        on_removed: impl FnOnce(bool),
+    ) -> Option<usize> {
         let mut queue = self.queue.lock();
         let i = queue.iter().position(|e| Arc::ptr_eq(&e.waiter, waiter))?;
-        queue.remove(i);
+        let key = queue.remove(i).expect("index in range").key;
         self.waiters.fetch_sub(1, Ordering::Relaxed);
+        on_removed(queue.iter().any(|e| e.key == key));
         Some(waiter.token())
     }
 

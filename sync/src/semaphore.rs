@@ -1,30 +1,45 @@
 //! `Semaphore`: counted permits with FIFO hand-off to waiting threads and tasks.
 //!
-//! State: the free permits in one atomic word; waiters queue in the global
-//! table under the word's address, each record's token holding how many
-//! permits it still lacks.
+//! State: one atomic word, `permits << 1 | QUEUED`. Waiters queue in the
+//! global table under the word's address, each record's token holding how
+//! many permits it still lacks. QUEUED is set and cleared only under the
+//! key's bucket lock, and under that lock it says exactly whether records of
+//! this key are queued.
 //!
 //! Protocol:
-//! 1. Acquire fast path: CAS the word down by `n` if it holds at least `n`.
-//! 2. Slow path: wait with token `n`; the compare step (under the bucket lock)
-//!    takes all `n` if free; if the waiter would be first in line it instead
-//!    takes whatever is free, up to the need. It queues only if permits are
-//!    still lacking. Partial grants stay with the queued record. Only the
-//!    head of the line ever holds a partial grant: were several waiters
-//!    allowed to, they could split the permits between them and all wait
-//!    forever for the rest.
-//! 3. Release `k`: add `k` to the word (Release), then `wake_filter` the key:
-//!    from the oldest waiter on, take free permits for it; a waiter whose need
-//!    reaches zero is woken, the first one still lacking stops the walk (FIFO:
-//!    it keeps what it got and nobody behind it is served first).
-//! 4. A waiter woken with need zero owns its `n` permits. A timed-out thread or
-//!    a dropped future withdraws its record and releases what it was handed
-//!    (`n - need`, all `n` if it had been woken), which runs step 3 and so
-//!    lets the next waiter through.
+//! 1. Acquire fast path: CAS the word down by `n` permits if it holds at
+//!    least `n`. No lock.
+//! 2. Slow path: wait with token `n`; the compare step (under the bucket
+//!    lock) is one CAS: it takes all `n` if free; if nobody is queued
+//!    (QUEUED clear: the waiter would be first in line) it instead takes
+//!    whatever is free, up to the need. If permits are still lacking, the
+//!    same CAS sets QUEUED and the record queues. Partial grants stay with
+//!    the queued record. Only the head of the line ever holds a partial
+//!    grant: were several waiters allowed to, they could split the permits
+//!    between them and all wait forever for the rest.
+//! 3. Release `k` with QUEUED clear: CAS the word up by `k` (Release). No
+//!    lock. A CAS that finds QUEUED set (a waiter queued meanwhile) goes to
+//!    step 4 instead.
+//! 4. Release `k` with QUEUED set: the permits never touch the word. Under
+//!    the bucket lock, walk the waiters oldest first and hand each what it
+//!    lacks; a waiter whose need reaches zero is woken, the first one still
+//!    lacking takes the rest and stops the walk (FIFO: nobody behind it is
+//!    served first). If the walk left no record queued, one RMW clears
+//!    QUEUED and adds the permits nobody took, still under the lock.
+//! 5. A waiter woken with need zero owns its `n` permits. A timed-out thread
+//!    or a dropped future withdraws its record (clearing QUEUED under the
+//!    same lock if it was the last) and releases what it was handed
+//!    (`n - need`, all `n` if it had been woken), which runs step 3 or 4 and
+//!    so lets the next waiter through.
+//!
+//! So while waiters queue, the word holds no permits: a release goes
+//! straight to the head of the line in one lock round trip, and a newcomer
+//! cannot barge past the queue.
 //!
 //! Invariant: permits are conserved — every permit is in the word, held by a
 //! `Permit`, or counted in a queued/woken record's `n - need`.
 
+use std::cell::Cell;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -34,71 +49,93 @@ use crate::futex::{global, Filter, WaitResult};
 use crate::loom::{AtomicUsize, Ordering};
 use crate::task_wait::{AsyncWait, Cancel};
 
+/// Set while records of this semaphore's key are queued.
+const QUEUED: usize = 1;
+/// The most permits the word can count.
+const MAX_PERMITS: usize = usize::MAX >> 1;
+
 /// A counting semaphore for threads and tasks.
 #[derive(Debug)]
 pub struct Semaphore {
-    permits: AtomicUsize,
+    /// `permits << 1 | QUEUED`.
+    state: AtomicUsize,
 }
 
 impl Semaphore {
     /// A semaphore with `permits` free permits.
+    ///
+    /// Panics if `permits` is more than `usize::MAX >> 1`.
     pub fn new(permits: usize) -> Self {
+        assert!(
+            permits <= MAX_PERMITS,
+            "Semaphore::new: {permits} permits is more than the {MAX_PERMITS} a semaphore can count"
+        );
         Semaphore {
-            permits: AtomicUsize::new(permits),
+            state: AtomicUsize::new(permits << 1),
         }
     }
 
     fn key(&self) -> usize {
-        &self.permits as *const AtomicUsize as usize
+        &self.state as *const AtomicUsize as usize
     }
 
     /// Free permits right now (a snapshot).
     pub fn available_permits(&self) -> usize {
-        self.permits.load(Ordering::Relaxed)
+        self.state.load(Ordering::Relaxed) >> 1
     }
 
-    /// Takes up to `need` free permits; returns how many it took.
-    fn take_up_to(&self, need: usize) -> usize {
-        let mut avail = self.permits.load(Ordering::Relaxed);
+    /// The compare step of step 2, under the bucket lock: takes what this
+    /// waiter may take now and sets QUEUED if it must still wait, in one
+    /// CAS (a release racing it either lands first and is seen, or fails
+    /// its CAS, sees QUEUED and hands off under the lock). True if it waits.
+    fn grab(&self, need: &mut usize) -> bool {
+        let mut cur = self.state.load(Ordering::Relaxed);
         loop {
-            if avail == 0 {
-                return 0;
+            let avail = cur >> 1;
+            let take = if avail >= *need {
+                *need
+            } else if cur & QUEUED == 0 {
+                avail
+            } else {
+                0
+            };
+            let lacking = *need - take;
+            let next = (cur - (take << 1)) | if lacking > 0 { QUEUED } else { 0 };
+            if next == cur {
+                return lacking > 0;
             }
-            let take = avail.min(need);
-            match self.permits.compare_exchange_weak(
-                avail,
-                avail - take,
-                Ordering::Acquire,
-                Ordering::Relaxed,
-            ) {
-                Ok(_) => return take,
-                Err(now) => avail = now,
+            match self
+                .state
+                .compare_exchange_weak(cur, next, Ordering::Acquire, Ordering::Relaxed)
+            {
+                Ok(_) => {
+                    *need = lacking;
+                    return lacking > 0;
+                }
+                Err(now) => cur = now,
             }
         }
     }
 
-    /// The compare step of step 2: takes what this waiter may take now;
-    /// true if it must still wait.
-    fn grab(&self, need: &mut usize, first: bool) -> bool {
-        if first {
-            *need -= self.take_up_to(*need);
-        } else if self.try_take_all(*need) {
-            *need = 0;
+    /// Runs under the bucket lock after a record left the queue: the last
+    /// one out clears QUEUED.
+    fn left_queue(&self, others_remain: bool) {
+        if !others_remain {
+            self.state.fetch_and(!QUEUED, Ordering::Relaxed);
         }
-        *need > 0
     }
 
     fn try_take_all(&self, n: usize) -> bool {
-        let mut avail = self.permits.load(Ordering::Relaxed);
-        while avail >= n {
-            match self.permits.compare_exchange_weak(
-                avail,
-                avail - n,
+        let mut cur = self.state.load(Ordering::Relaxed);
+        while cur >> 1 >= n {
+            match self.state.compare_exchange_weak(
+                cur,
+                cur - (n << 1),
                 Ordering::Acquire,
                 Ordering::Relaxed,
             ) {
                 Ok(_) => return true,
-                Err(now) => avail = now,
+                Err(now) => cur = now,
             }
         }
         false
@@ -137,9 +174,10 @@ impl Semaphore {
     fn acquire_slow(&self, n: usize, deadline: Option<Instant>) -> Option<Permit<'_>> {
         let mut need = n;
         loop {
-            let grab = |need: &mut usize, first: bool| self.grab(need, first);
-            let (result, left) = global().wait_ordered(self.key(), need, grab, deadline);
-            need = left;
+            let grab = |need: &mut usize| self.grab(need);
+            let left = |others: bool| self.left_queue(others);
+            let (result, lacking) = global().wait_tracked(self.key(), need, grab, left, deadline);
+            need = lacking;
             if need == 0 {
                 return Some(Permit { sem: self, n });
             }
@@ -169,19 +207,69 @@ impl Semaphore {
     }
 
     /// Adds `n` permits, handing them to waiters oldest first.
+    ///
+    /// Panics if the free permits would exceed `usize::MAX >> 1`.
     pub fn release(&self, n: usize) {
         if n == 0 {
             return;
         }
-        self.permits.fetch_add(n, Ordering::Release);
-        global().wake_filter(self.key(), |need| {
-            *need -= self.take_up_to(*need);
+        const TOO_MANY: &str = "Semaphore::release: more permits than a semaphore can count";
+        let mut cur = self.state.load(Ordering::Relaxed);
+        while cur & QUEUED == 0 {
+            let next = (cur >> 1)
+                .checked_add(n)
+                .filter(|&p| p <= MAX_PERMITS)
+                .expect(TOO_MANY);
+            match self.state.compare_exchange_weak(
+                cur,
+                next << 1,
+                Ordering::Release,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return,
+                Err(now) => cur = now,
+            }
+        }
+        // While QUEUED the word holds no permits (unless the QUEUED seen was
+        // stale), so `n` itself is what must fit.
+        assert!(n <= MAX_PERMITS, "{TOO_MANY}");
+        self.hand_off(n);
+    }
+
+    /// Step 4: gives `n` permits to the queued waiters, oldest first.
+    fn hand_off(&self, n: usize) {
+        // Shared by the walk and the closing step, which both run under
+        // the bucket lock.
+        let left = Cell::new(n);
+        let give = |need: &mut usize| {
+            let have = left.get();
+            if have == 0 {
+                return Filter::Stop;
+            }
+            let given = have.min(*need);
+            *need -= given;
+            left.set(have - given);
             if *need == 0 {
                 Filter::Wake
             } else {
                 Filter::Stop
             }
-        });
+        };
+        let close = |remaining: bool| {
+            if remaining {
+                return;
+            }
+            // Nobody is queued any more. QUEUED cannot change while we hold
+            // the bucket lock (it may already be clear if the QUEUED we saw
+            // was stale), so one RMW clears it and returns what is left.
+            let queued = self.state.load(Ordering::Relaxed) & QUEUED;
+            let delta = (left.get() << 1).wrapping_sub(queued);
+            if delta != 0 {
+                // Release: pairs with the fast path's Acquire CAS.
+                self.state.fetch_add(delta, Ordering::Release);
+            }
+        };
+        global().wake_tracked(self.key(), give, close);
     }
 }
 
@@ -236,8 +324,8 @@ impl<'a> Future for Acquire<'a> {
             }
         }
         loop {
-            let grab = |need: &mut usize, first: bool| sem.grab(need, first);
-            match this.wait.poll_wait_ordered(cx, this.need, grab) {
+            let grab = |need: &mut usize| sem.grab(need);
+            match this.wait.poll_wait(cx, this.need, grab) {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready((_, left)) => {
                     this.need = left;
@@ -256,7 +344,8 @@ impl Drop for Acquire<'_> {
         if self.done {
             return;
         }
-        let need = match self.wait.cancel() {
+        let sem = self.sem;
+        let need = match self.wait.cancel_tracked(|others| sem.left_queue(others)) {
             Cancel::Idle => self.need,
             Cancel::Removed(need) | Cancel::Woken(need) => need,
         };
@@ -319,5 +408,39 @@ mod tests {
         };
         assert_eq!(p2.count(), 2);
         assert!(one.as_mut().poll(&mut cx).is_ready());
+    }
+
+    #[test]
+    fn release_goes_to_the_queue_not_to_a_newcomer() {
+        let s = Semaphore::new(1);
+        let held = s.acquire();
+        let waker = Waker::noop();
+        let mut cx = Context::from_waker(waker);
+        let mut queued = Box::pin(s.acquire_async());
+        assert!(queued.as_mut().poll(&mut cx).is_pending());
+        drop(held);
+        // The permit was handed to the waiter, never put in the word.
+        assert_eq!(s.available_permits(), 0);
+        assert!(s.try_acquire().is_none());
+        let p = match queued.as_mut().poll(&mut cx) {
+            Poll::Ready(p) => p,
+            Poll::Pending => panic!("the queued waiter was handed the permit"),
+        };
+        drop(p);
+        // The queue is empty again: the next release takes the lock-free path.
+        assert_eq!(s.available_permits(), 1);
+        assert!(s.try_acquire().is_some());
+    }
+
+    #[test]
+    #[should_panic(expected = "more than the")]
+    fn too_many_permits_is_a_clear_panic() {
+        let _ = Semaphore::new(usize::MAX);
+    }
+
+    #[test]
+    #[should_panic(expected = "more permits than a semaphore can count")]
+    fn release_overflow_is_a_clear_panic() {
+        Semaphore::new(MAX_PERMITS).release(1);
     }
 }

@@ -66,17 +66,6 @@ impl<'a> AsyncWait<'a> {
         token: usize,
         validate: impl FnOnce(&mut usize) -> bool,
     ) -> Poll<(WaitResult, usize)> {
-        self.poll_wait_ordered(cx, token, |t, _| validate(t))
-    }
-
-    /// [`poll_wait`](Self::poll_wait) whose `validate` also learns whether
-    /// the task would be first in line (no other waiter queued on the key).
-    pub(crate) fn poll_wait_ordered(
-        &mut self,
-        cx: &mut Context<'_>,
-        token: usize,
-        validate: impl FnOnce(&mut usize, bool) -> bool,
-    ) -> Poll<(WaitResult, usize)> {
         let bucket = self.table.bucket(self.key);
         match &self.waiter {
             None => {
@@ -108,10 +97,18 @@ impl<'a> AsyncWait<'a> {
     /// Withdraws the record; reports whether a wake had already been
     /// delivered to it (the caller then owns that wake).
     pub fn cancel(&mut self) -> Cancel {
+        self.cancel_tracked(|_| {})
+    }
+
+    /// [`cancel`](Self::cancel) for a primitive that tracks in its own word
+    /// whether anyone is queued: if the record was still queued,
+    /// `on_withdraw` runs under the bucket lock after its removal, told
+    /// whether other records of the key remain.
+    pub(crate) fn cancel_tracked(&mut self, on_withdraw: impl FnOnce(bool)) -> Cancel {
         let Some(waiter) = self.waiter.take() else {
             return Cancel::Idle;
         };
-        let cancel = match self.table.bucket(self.key).withdraw(&waiter) {
+        let cancel = match self.table.bucket(self.key).withdraw(&waiter, on_withdraw) {
             Some(token) => Cancel::Removed(token),
             None => Cancel::Woken(waiter.token()),
         };

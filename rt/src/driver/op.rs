@@ -81,8 +81,35 @@ pub(crate) fn op_error(name: &str, e: io::Error) -> io::Error {
     io::Error::new(e.kind(), format!("{name}: {e}"))
 }
 
+/// CQE results not yet taken, oldest first. A one-shot op gets exactly one,
+/// kept inline so an op costs no allocation for it; only a multishot op's
+/// backlog spills into the deque.
+#[derive(Default)]
+pub(crate) struct Results {
+    first: Option<(i32, u32)>,
+    rest: VecDeque<(i32, u32)>,
+}
+
+impl Results {
+    fn push(&mut self, r: (i32, u32)) {
+        if self.first.is_none() && self.rest.is_empty() {
+            self.first = Some(r);
+        } else {
+            self.rest.push_back(r);
+        }
+    }
+
+    fn pop(&mut self) -> Option<(i32, u32)> {
+        self.first.take().or_else(|| self.rest.pop_front())
+    }
+
+    fn drain(&mut self) -> impl Iterator<Item = (i32, u32)> + '_ {
+        self.first.take().into_iter().chain(self.rest.drain(..))
+    }
+}
+
 pub(crate) struct OpInner {
-    pub(crate) results: VecDeque<(i32, u32)>,
+    pub(crate) results: Results,
     pub(crate) done: bool,
     pub(crate) cancelled: bool,
     pub(crate) waker: Option<Waker>,
@@ -106,7 +133,7 @@ impl OpShared {
         LIVE_OPS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Arc::new(OpShared {
             inner: Mutex::new(OpInner {
-                results: VecDeque::new(),
+                results: Results::default(),
                 done: false,
                 cancelled: false,
                 waker: None,
@@ -125,7 +152,7 @@ impl OpShared {
                 close_fd(res);
             }
         } else {
-            inner.results.push_back((res, flags));
+            inner.results.push((res, flags));
         }
         if !more {
             inner.done = true;
@@ -140,7 +167,7 @@ impl OpShared {
         inner.waker = None;
         inner.cancelled = true;
         if self.result_is_fd {
-            for (res, _) in inner.results.drain(..) {
+            for (res, _) in inner.results.drain() {
                 if res >= 0 {
                     close_fd(res);
                 }
@@ -154,7 +181,7 @@ impl Drop for OpShared {
     fn drop(&mut self) {
         LIVE_OPS.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
         if self.result_is_fd {
-            for (res, _) in self.inner.get_mut().results.drain(..) {
+            for (res, _) in self.inner.get_mut().results.drain() {
                 if res >= 0 {
                     close_fd(res);
                 }
@@ -308,7 +335,7 @@ impl<K: OpKind> Future for Op<K> {
                     this.st = St::InFlight(shared);
                     return Poll::Pending;
                 }
-                let (res, _flags) = inner.results.pop_front().unwrap_or((-libc::ECANCELED, 0));
+                let (res, _flags) = inner.results.pop().unwrap_or((-libc::ECANCELED, 0));
                 let payload = inner
                     .payload
                     .take()
@@ -367,7 +394,7 @@ impl Multishot {
     /// results were taken (the caller re-arms).
     pub(crate) fn poll_next(&self, cx: &mut Context<'_>) -> Poll<Option<i32>> {
         let mut inner = self.shared.inner.lock();
-        if let Some((res, _)) = inner.results.pop_front() {
+        if let Some((res, _)) = inner.results.pop() {
             return Poll::Ready(Some(res));
         }
         if inner.done {
@@ -389,5 +416,27 @@ impl Drop for Multishot {
         if self.shared.mark_cancelled() {
             crate::sched::shared::request_cancel(&self.shared);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Results;
+
+    #[test]
+    fn results_come_out_oldest_first_across_the_inline_slot() {
+        let mut r = Results::default();
+        r.push((1, 0));
+        assert_eq!(r.pop(), Some((1, 0)));
+        r.push((2, 0));
+        r.push((3, 0));
+        assert_eq!(r.pop(), Some((2, 0)));
+        // The inline slot is free but 3 is still queued: 4 must go behind it.
+        r.push((4, 0));
+        assert_eq!(r.pop(), Some((3, 0)));
+        r.push((5, 0));
+        let rest: Vec<_> = r.drain().map(|(res, _)| res).collect();
+        assert_eq!(rest, vec![4, 5]);
+        assert_eq!(r.pop(), None);
     }
 }
