@@ -50,6 +50,7 @@ mod process;
 pub mod registry;
 mod spawn;
 mod stdin;
+pub mod stdout;
 mod strings;
 
 pub use registry::Env;

@@ -3,8 +3,9 @@
 //!
 //! Invariant: pipe ends are O_NONBLOCK exactly when the creating worker
 //! runs epoll. The standard streams are duplicated (closing a handle never
-//! closes fd 0/1/2); under epoll stdin reads go to the blocking pool, since
-//! making a shared terminal non-blocking would affect other processes.
+//! closes fd 0/1/2); under epoll stdin reads and stdout/stderr writes go
+//! to the blocking pool, since making a shared terminal non-blocking would
+//! affect other processes. `StdStream::try_write` never blocks the thread.
 
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
@@ -185,9 +186,21 @@ pub fn stderr() -> io::Result<StdStream> {
 }
 
 impl StdStream {
-    /// Writes all of `buf`.
+    /// Writes all of `buf`. Under epoll the write goes to the blocking pool
+    /// (the fd is shared and stays blocking, as stdin's does).
     pub async fn write_all(&self, buf: &[u8]) -> io::Result<()> {
-        self.io.write_all(buf).await
+        if !on_epoll() {
+            return self.io.write_all(buf).await;
+        }
+        let mut f = std::fs::File::from(sys::dup(self.io.raw(), "stdout")?);
+        let data = buf.to_vec();
+        crate::runtime::spawn_blocking(move || io::Write::write_all(&mut f, &data)).await?
+    }
+
+    /// Writes what fits now without ever blocking the thread: the count
+    /// (maybe short), or an error of kind `WouldBlock` when nothing fits.
+    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        sys::write_nowait(self.io.raw(), buf)
     }
 }
 

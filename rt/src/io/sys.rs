@@ -346,6 +346,62 @@ pub(crate) fn read_blocking(fd: RawFd, cap: usize) -> io::Result<Vec<u8>> {
     Ok(v)
 }
 
+/// Writes what `fd` takes now without waiting for room: the count (maybe
+/// short), or `WouldBlock`. Pipes take `RWF_NOWAIT`; a regular file never
+/// waits for room; a socket takes `MSG_DONTWAIT`; anything else (a
+/// terminal) is written only when `poll` says it has room, at most one
+/// page, which a ready terminal or pipe accepts without blocking.
+pub(crate) fn write_nowait(fd: RawFd, buf: &[u8]) -> io::Result<usize> {
+    let iov = libc::iovec {
+        iov_base: buf.as_ptr() as *mut libc::c_void,
+        iov_len: buf.len(),
+    };
+    // SAFETY: one iovec over a live buffer of that length; offset -1 is
+    // the file position, as write(2) uses.
+    let n = unsafe { libc::pwritev2(fd, &iov, 1, -1, libc::RWF_NOWAIT) };
+    if n >= 0 {
+        return Ok(n as usize);
+    }
+    let e = io::Error::last_os_error();
+    if e.raw_os_error() != Some(libc::EOPNOTSUPP) {
+        return Err(e);
+    }
+    // SAFETY: fstat into a zeroed stat struct owned here.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: `st` is a valid out-pointer for the call.
+    cvt(unsafe { libc::fstat(fd, &mut st) } as isize)?;
+    let fmt = st.st_mode & libc::S_IFMT;
+    if fmt == libc::S_IFREG || fmt == libc::S_IFBLK {
+        // SAFETY: writing from a live buffer of `buf.len()` bytes.
+        return Ok(cvt(unsafe { libc::write(fd, buf.as_ptr().cast(), buf.len()) })? as usize);
+    }
+    if fmt == libc::S_IFSOCK {
+        // SAFETY: as above; MSG_DONTWAIT makes this one send non-blocking.
+        let n = unsafe {
+            libc::send(
+                fd,
+                buf.as_ptr().cast(),
+                buf.len(),
+                libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
+            )
+        };
+        return Ok(cvt(n)? as usize);
+    }
+    let mut p = libc::pollfd {
+        fd,
+        events: libc::POLLOUT,
+        revents: 0,
+    };
+    // SAFETY: one pollfd owned here, zero timeout.
+    let ready = cvt(unsafe { libc::poll(&mut p, 1, 0) } as isize)?;
+    if ready == 0 {
+        return Err(io::ErrorKind::WouldBlock.into());
+    }
+    let len = buf.len().min(4096);
+    // SAFETY: writing from a live buffer of at least `len` bytes.
+    Ok(cvt(unsafe { libc::write(fd, buf.as_ptr().cast(), len) })? as usize)
+}
+
 /// A connected pair of Unix stream sockets.
 pub(crate) fn socketpair(nonblocking: bool) -> io::Result<(OwnedFd, OwnedFd)> {
     let mut fds = [0; 2];
