@@ -117,6 +117,7 @@ pub fn getline(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
     if let Some(p) = iso.heap.bytes(args::opt(a, 0)) {
         let p = p.to_vec();
         write_out(iso, &p);
+        super::stdout::flush_detached();
     }
     read(
         iso,

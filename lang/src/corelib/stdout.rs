@@ -3,15 +3,21 @@
 //! blocking the worker when the fd is a full pipe.
 //!
 //! Protocol, one `Sink` per fd, shared by the whole process:
+//! 0. stdout is line-buffered, as std's `Stdout` and C's on a terminal:
+//!    the bytes after the last newline are held (up to `LINE_HOLD`) until
+//!    a newline, a flush, a prompt or exit, so `prin` costs no syscall.
 //! 1. A write with nothing queued goes straight to the fd with a
 //!    non-blocking write (`StdStream::try_write`); when all of it fits the
 //!    call returns at once, so the usual case costs one syscall.
 //! 2. What did not fit is queued behind everything accepted before it, and
 //!    one drainer (a blocking-pool job, at most one per fd) writes the
 //!    queue out in order; while it runs, new writes queue behind it.
-//! 3. The writing task parks until `written` passes the end of its bytes
+//! 3. The writing task goes on while at most `SLACK` bytes of the queue
+//!    are its own or older; past that it parks until `written` catches up
 //!    (a wait on the process-wide table, keyed by the counter), so a task
-//!    printing into a pipe nobody reads waits alone and the others run.
+//!    printing into a pipe nobody reads waits alone and the others run,
+//!    and a fast printer into a slow reader hands the drainer big chunks
+//!    instead of parking per line.
 //! 4. `flush` parks until everything accepted so far is written; program
 //!    exit (`drain_at_exit`) waits for it on the main thread.
 //!
@@ -26,24 +32,32 @@ use crate::value::Value;
 use spindle_rt::pipe::StdStream;
 use std::io::{ErrorKind, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, OnceLock};
 
 struct Sink {
     fd: i32,
     state: Mutex<State>,
+    /// The fd's rt stream (a duplicate), made on first use.
+    stream: OnceLock<StdStream>,
     /// Bytes that have reached the fd (or failed to); waiters' key.
     written: AtomicU64,
 }
 
 struct State {
+    /// stdout only: bytes after the last newline, held for the next one.
+    line: Vec<u8>,
     queued: Vec<u8>,
     /// Bytes accepted so far: written, queued or being drained.
     accepted: u64,
     draining: bool,
-    stream: Option<Arc<StdStream>>,
 }
 
 static SINKS: [Sink; 2] = [Sink::new(1), Sink::new(2)];
+
+/// Queued bytes a writer may leave behind it without parking.
+const SLACK: u64 = 64 * 1024;
+/// stdout holds a partial line up to this size, as std's line writer does.
+const LINE_HOLD: usize = 8 * 1024;
 
 fn sink(err: bool) -> &'static Sink {
     &SINKS[err as usize]
@@ -54,11 +68,12 @@ impl Sink {
         Sink {
             fd,
             state: Mutex::new(State {
+                line: Vec::new(),
                 queued: Vec::new(),
                 accepted: 0,
                 draining: false,
-                stream: None,
             }),
+            stream: OnceLock::new(),
             written: AtomicU64::new(0),
         }
     }
@@ -71,29 +86,77 @@ impl Sink {
         &self.written as *const AtomicU64 as usize
     }
 
-    fn stream(&self, st: &mut State) -> std::io::Result<Arc<StdStream>> {
-        if let Some(s) = &st.stream {
-            return Ok(s.clone());
+    fn stream(&self) -> std::io::Result<&StdStream> {
+        if let Some(s) = self.stream.get() {
+            return Ok(s);
         }
-        let s = Arc::new(if self.fd == 1 {
+        let s = if self.fd == 1 {
             spindle_rt::pipe::stdout()?
         } else {
             spindle_rt::pipe::stderr()?
-        });
-        st.stream = Some(s.clone());
-        Ok(s)
+        };
+        // A racing first use may have set it: that one is kept.
+        Ok(self.stream.get_or_init(|| s))
     }
 
     fn advance(&self, n: usize) {
         self.written.fetch_add(n as u64, Ordering::SeqCst);
     }
 
-    /// Steps 1 and 2: the position the caller must wait for, or None when
-    /// `data` is written already.
-    fn accept(&'static self, mut data: &[u8]) -> std::io::Result<Option<u64>> {
+    /// Step 0 and on: the position the caller must wait for, or None
+    /// when it may go on.
+    fn accept(&'static self, data: &[u8]) -> std::io::Result<Option<u64>> {
         let mut st = self.lock();
+        if self.fd != 1 {
+            return self.push(st, data);
+        }
+        let joined;
+        let out = match data.iter().rposition(|b| *b == b'\n') {
+            None if st.line.len() + data.len() < LINE_HOLD => {
+                st.line.extend_from_slice(data);
+                return Ok(None);
+            }
+            Some(i) if i + 1 == data.len() && st.line.is_empty() => data,
+            Some(i) => {
+                let mut v = std::mem::take(&mut st.line);
+                v.extend_from_slice(&data[..=i]);
+                st.line.extend_from_slice(&data[i + 1..]);
+                joined = v;
+                &joined[..]
+            }
+            None => {
+                let mut v = std::mem::take(&mut st.line);
+                v.extend_from_slice(data);
+                joined = v;
+                &joined[..]
+            }
+        };
+        self.push(st, out)
+    }
+
+    /// Step 0 for `flush`: the held line goes out; the position everything
+    /// so far ends at.
+    fn push_line(&'static self) -> std::io::Result<u64> {
+        let mut st = self.lock();
+        let line = std::mem::take(&mut st.line);
+        if line.is_empty() {
+            return Ok(st.accepted);
+        }
+        self.push(st, &line)?;
+        Ok(self.lock().accepted)
+    }
+
+    /// Steps 1 to 3 for bytes that go out now.
+    fn push(
+        &'static self,
+        mut st: MutexGuard<'_, State>,
+        mut data: &[u8],
+    ) -> std::io::Result<Option<u64>> {
+        if data.is_empty() {
+            return Ok(None);
+        }
         if !st.draining && st.queued.is_empty() {
-            let s = self.stream(&mut st)?;
+            let s = self.stream()?;
             while !data.is_empty() {
                 match s.try_write(data) {
                     Ok(0) => break,
@@ -113,14 +176,17 @@ impl Sink {
         }
         st.queued.extend_from_slice(data);
         st.accepted += data.len() as u64;
-        let end = st.accepted;
+        let wait_for = st.accepted.saturating_sub(SLACK);
         if !st.draining {
             st.draining = true;
-            let s = self.stream(&mut st)?;
+            let s = self.stream()?;
             drop(st);
-            drop(spindle_rt::spawn_blocking(move || self.drain(&s)));
+            drop(spindle_rt::spawn_blocking(move || self.drain(s)));
         }
-        Ok(Some(end))
+        if self.written.load(Ordering::SeqCst) >= wait_for {
+            return Ok(None);
+        }
+        Ok(Some(wait_for))
     }
 
     /// The drainer: writes the queue out until it is empty.
@@ -158,20 +224,35 @@ impl Sink {
         Ok(())
     }
 
-    /// Writes `data` on this thread after whatever is queued.
+    /// Writes `data` on this thread after whatever is queued (and held).
     fn write_blocking(&self, data: &[u8]) -> std::io::Result<()> {
         self.wait_drained();
-        self.lock().accepted += data.len() as u64;
-        // Through std's handles (flushed), so output keeps its order with
-        // anything else that writes there.
+        let mut st = self.lock();
+        let mut data = std::borrow::Cow::Borrowed(data);
+        if !st.line.is_empty() {
+            let mut v = std::mem::take(&mut st.line);
+            v.extend_from_slice(&data);
+            data = std::borrow::Cow::Owned(v);
+        }
+        st.accepted += data.len() as u64;
+        drop(st);
+        // Through std's handles (its stdout is line-buffered too), so the
+        // output keeps its order with what else writes there (the REPL).
         let r = if self.fd == 1 {
-            let mut o = std::io::stdout().lock();
-            o.write_all(data).and_then(|_| o.flush())
+            std::io::stdout().lock().write_all(&data)
         } else {
-            std::io::stderr().lock().write_all(data)
+            std::io::stderr().lock().write_all(&data)
         };
         self.advance(data.len());
         r
+    }
+
+    /// Writes everything held or queued, on this thread.
+    fn flush_blocking(&self) {
+        let _ = self.write_blocking(b"");
+        if self.fd == 1 {
+            let _ = std::io::stdout().flush();
+        }
     }
 
     /// Blocks this thread until everything accepted is written.
@@ -221,10 +302,13 @@ pub fn print(iso: &mut Isolate, err: bool, data: &[u8]) -> Result<(), Flow> {
 pub fn flush(iso: &mut Isolate, err: bool, ret: Value) -> Result<Value, Flow> {
     let s = sink(err);
     if iso.capture.is_some() || io_mode(iso) == Io::Blocking {
-        s.wait_drained();
+        s.flush_blocking();
         return Ok(ret);
     }
-    let end = s.lock().accepted;
+    let end = match s.push_line() {
+        Ok(end) => end,
+        Err(e) => return Err(iso.err(format!("flush: {e}"))),
+    };
     run_io(iso, s.written_to(end), returning(ret))
 }
 
@@ -238,9 +322,20 @@ pub fn write_detached(err: bool, data: &[u8]) {
     let _ = s.write_blocking(data);
 }
 
-/// Program exit: blocks until both sinks are drained (called on a thread
-/// that is not a worker, or by `os/exit`, which never returns).
+/// Sends stdout's held partial line on (a prompt before a read), without
+/// waiting for it.
+pub fn flush_detached() {
+    let s = sink(false);
+    if spindle_rt::Handle::try_current().is_some() && s.push_line().is_ok() {
+        return;
+    }
+    s.flush_blocking();
+}
+
+/// Program exit: blocks until both sinks are drained and stdout's held
+/// line is written (called on a thread that is not a worker, or by
+/// `os/exit`, which never returns).
 pub fn drain_at_exit() {
-    sink(false).wait_drained();
+    sink(false).flush_blocking();
     sink(true).wait_drained();
 }
