@@ -80,3 +80,11 @@
 (check (= "partial" (string (ev/read (h2 :out) :all))) "os/exit wrote the held line")
 (check (= 0 (os/proc-wait h2)))
 (os/rm held-src)
+
+# a child writing to the inherited stdout comes after our partial line
+(def inherit-src (string (os/getenv "TMPDIR" "/tmp") "/spindle-stdio-inherit-" run-id ".janet"))
+(spit inherit-src ``(prin "a") (os/execute ["echo" "b"] :p) (print "c")``)
+(def h3 (os/spawn [_spindle inherit-src] :p {:out :pipe}))
+(check (= "ab\nc\n" (string (ev/read (h3 :out) :all))) "held line, then the child's output")
+(check (= 0 (os/proc-wait h3)))
+(os/rm inherit-src)
