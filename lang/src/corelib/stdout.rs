@@ -322,6 +322,17 @@ pub fn write_detached(err: bool, data: &[u8]) {
     let _ = s.write_blocking(data);
 }
 
+/// `ev/write` on the `stdout`/`stderr` stream: queued in order with the
+/// print family's output (after stdout's held line), resolving once it is
+/// written. A write the drainer fails is dropped, as for `print`.
+pub async fn write_in_order(err: bool, data: Vec<u8>) -> std::io::Result<()> {
+    let s = sink(err);
+    s.push_line()?;
+    s.push(s.lock(), &data)?;
+    let end = s.lock().accepted;
+    s.written_to(end).await.map_err(std::io::Error::other)
+}
+
 /// Sends stdout's held partial line on (a prompt before a read), without
 /// waiting for it.
 pub fn flush_detached() {

@@ -40,12 +40,15 @@
   (os/proc-wait p))
 (os/rm child-src)
 
-# order across print, prin, file/write and a task, and flush returns nil
+# order across print, prin, file/write, ev/write on the stdout stream and
+# a task, and flush returns nil
 (def order-src (string (os/getenv "TMPDIR" "/tmp") "/spindle-stdio-order-" run-id ".janet"))
 (spit order-src ``
 (print "a")
 (prin "b")
 (file/write stdout "c\n")
+(prin "d")
+(ev/write stdout "e\n")
 (unless (nil? (flush)) (os/exit 3))
 (ev/join (ev/spawn (printf "%d" 1)))
 (file/flush stdout)
@@ -58,7 +61,7 @@
 (def out (ev/read (q :out) :all))
 (def err (ev/read (q :err) :all))
 (check (= 0 (os/proc-wait q)))
-(check (= (string "a\nbc\n1\n" (string/repeat "y" 200000) "\nend\n") (string out)) "stdout in order, all of it at exit")
+(check (= (string "a\nbc\nde\n1\n" (string/repeat "y" 200000) "\nend\n") (string out)) "stdout in order, all of it at exit")
 (check (= "to err\n" (string err)))
 (os/rm order-src)
 
