@@ -349,14 +349,15 @@ pub(crate) fn read_blocking(fd: RawFd, cap: usize) -> io::Result<Vec<u8>> {
 /// How `write_nowait` writes to a descriptor without waiting for room.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum NoWait {
-    /// `pwritev2(RWF_NOWAIT)`: pipes, character devices that support it.
+    /// `pwritev2(RWF_NOWAIT)`: pipes.
     Flag,
-    /// A plain write: regular files and block devices never wait for room.
+    /// A plain write: regular files, block devices and character devices
+    /// other than terminals never wait for room.
     Plain,
     /// `send(MSG_DONTWAIT)`.
     Socket,
-    /// `poll` for room, then write at most one page (terminals and other
-    /// character devices, which a ready poll lets take a page).
+    /// `poll` for room, then write at most one page (terminals, which a
+    /// ready poll lets take a page).
     Poll,
 }
 
@@ -367,10 +368,11 @@ pub(crate) fn nowait_kind(fd: RawFd) -> io::Result<NoWait> {
     // SAFETY: `st` is a valid out-pointer for the call.
     cvt(unsafe { libc::fstat(fd, &mut st) } as isize)?;
     Ok(match st.st_mode & libc::S_IFMT {
-        // Character devices (/dev/null) may take the flag too; a terminal
-        // refuses it and falls back to `Poll`.
-        libc::S_IFIFO | libc::S_IFCHR => NoWait::Flag,
-        libc::S_IFREG | libc::S_IFBLK => NoWait::Plain,
+        libc::S_IFIFO => NoWait::Flag,
+        // SAFETY: plain query on a descriptor we hold.
+        libc::S_IFCHR if unsafe { libc::isatty(fd) } == 1 => NoWait::Poll,
+        // Other character devices (/dev/null) do not wait for room.
+        libc::S_IFREG | libc::S_IFBLK | libc::S_IFCHR => NoWait::Plain,
         libc::S_IFSOCK => NoWait::Socket,
         _ => NoWait::Poll,
     })
