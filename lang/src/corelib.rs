@@ -17,6 +17,7 @@ mod data;
 mod ev_chan;
 mod ev_files;
 mod ev_futex;
+mod ev_lock;
 mod ev_sync;
 mod ev_sync_gates;
 mod ev_sync_locks;
@@ -49,6 +50,7 @@ mod process;
 pub mod registry;
 mod spawn;
 mod stdin;
+pub mod stdout;
 mod strings;
 
 pub use registry::Env;
@@ -71,6 +73,7 @@ pub fn register_all(iso: &mut crate::isolate::Isolate) {
     net_tcp::register(&mut env);
     net::register(&mut env);
     ev_futex::register(&mut env);
+    ev_lock::register(&mut env);
     ev_files::register(&mut env);
     process::register(&mut env);
     spawn::register(&mut env);

@@ -127,6 +127,7 @@ fn main() -> ExitCode {
         let fin = EvRun::new(iso, src, &path, rest).await;
         (fin.result.map(|_| ()), fin.unobserved)
     });
+    spindle_lang::corelib::stdout::drain_at_exit();
     let _ = std::io::stdout().flush();
     match result {
         Ok(()) if unobserved => ExitCode::from(1),

@@ -1,7 +1,8 @@
 //! Runs the event-loop spec suites (`tests/ev_suites/*.janet`) through the
 //! isolate event loop on a real spindle-rt runtime, once with each io
 //! driver (io_uring and epoll) and once in gc-stress mode, and reports
-//! every failing `check`. These
+//! every failing `check`. `_spindle` is the path of the binary, for
+//! suites that run it as a child process. These
 //! suites cannot run in `suites.rs`, whose synchronous runner has no loop.
 
 use spindle_lang::ev::EvRun;
@@ -27,8 +28,9 @@ fn suites() -> Vec<PathBuf> {
 fn run_suite(rt: &Runtime, path: &Path, stress: bool) -> Vec<String> {
     let name = path.file_name().unwrap().to_string_lossy().into_owned();
     let src = format!(
-        "(def _file {:?}) {}{}",
+        "(def _file {:?}) (def _spindle {:?}) {}{}",
         format!("ev_suites/{}", name),
+        env!("CARGO_BIN_EXE_spindle"),
         PREAMBLE,
         std::fs::read_to_string(path).expect("read suite")
     );

@@ -3,13 +3,17 @@
 //!
 //! Invariant: pipe ends are O_NONBLOCK exactly when the creating worker
 //! runs epoll. The standard streams are duplicated (closing a handle never
-//! closes fd 0/1/2); under epoll stdin reads go to the blocking pool, since
-//! making a shared terminal non-blocking would affect other processes.
+//! closes fd 0/1/2); under epoll stdin reads and stdout/stderr writes go
+//! to the blocking pool, since making a shared terminal non-blocking would
+//! affect other processes. `StdStream::try_write` never blocks the thread.
 
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::os::unix::fs::OpenOptionsExt;
 
+use parking_lot::Mutex;
+
+use crate::driver::op::op_error;
 use crate::io::fd::{on_epoll, FdKind, IoFd};
 use crate::io::sys;
 
@@ -168,26 +172,45 @@ impl Stdin {
 /// Standard output or error.
 pub struct StdStream {
     io: IoFd,
+    /// How `try_write` avoids waiting, learned from the fd's type.
+    nowait: Mutex<sys::NoWait>,
+}
+
+fn std_stream(fd: RawFd, what: &str) -> io::Result<StdStream> {
+    let io = IoFd::new(sys::dup(fd, what)?, FdKind::File);
+    let nowait = Mutex::new(sys::nowait_kind(io.raw())?);
+    Ok(StdStream { io, nowait })
 }
 
 /// Standard output (a duplicate of fd 1).
 pub fn stdout() -> io::Result<StdStream> {
-    Ok(StdStream {
-        io: IoFd::new(sys::dup(1, "stdout")?, FdKind::File),
-    })
+    std_stream(1, "stdout")
 }
 
 /// Standard error (a duplicate of fd 2).
 pub fn stderr() -> io::Result<StdStream> {
-    Ok(StdStream {
-        io: IoFd::new(sys::dup(2, "stderr")?, FdKind::File),
-    })
+    std_stream(2, "stderr")
 }
 
 impl StdStream {
-    /// Writes all of `buf`.
+    /// Writes all of `buf`. Under epoll the write goes to the blocking pool
+    /// (the fd is shared and stays blocking, as stdin's does).
     pub async fn write_all(&self, buf: &[u8]) -> io::Result<()> {
-        self.io.write_all(buf).await
+        if !on_epoll() {
+            return self.io.write_all(buf).await;
+        }
+        let mut f = std::fs::File::from(sys::dup(self.io.raw(), "stdout")?);
+        let data = buf.to_vec();
+        crate::runtime::spawn_blocking(move || io::Write::write_all(&mut f, &data))
+            .await?
+            .map_err(|e| op_error("write", e))
+    }
+
+    /// Writes what fits now without ever blocking the thread: the count
+    /// (maybe short), or an error of kind `WouldBlock` when nothing fits.
+    pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        let mut how = self.nowait.lock();
+        sys::write_nowait(self.io.raw(), buf, &mut how)
     }
 }
 

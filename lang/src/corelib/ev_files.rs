@@ -6,8 +6,8 @@
 //!
 //! Invariant: every stream made here is a `Kind::Fd` around an
 //! `ev::fd_stream::FdStream`; `ev/to-file` hands out a duplicate descriptor
-//! (for a pipe under epoll, a blocking copy: `FdStream::child_fd`), never
-//! the stream's own, so closing either side leaves the other open. The file
+//! (for a pipe under epoll, a blocking copy: `FdStream::child_fd`; for a
+//! socket, a plain `dup`), never the stream's own, so closing either side leaves the other open. The file
 //! it makes is an `ev::disk_file::DiskFile`, whose operations park.
 
 use super::args;
@@ -22,6 +22,7 @@ use crate::ev::Resume;
 use crate::isolate::{Flow, Isolate};
 use crate::value::Value;
 use spindle_rt::fs::OpenOptions;
+use std::os::fd::AsFd;
 
 type R = Result<Value, Flow>;
 
@@ -115,9 +116,16 @@ fn to_file(iso: &mut Isolate, a: &[Value]) -> R {
         Some(s) => s.kind.clone(),
         None => return Err(iso.err("ev/to-file: bad slot #0, expected core/stream")),
     };
+    // A socket's duplicate shares its blocking mode: blocking under
+    // io_uring, non-blocking under epoll, where the file's reads and
+    // writes wait for readiness (`DiskFile`'s non-seekable path) instead.
     let fd = match kind {
         Some(Kind::Fd(f)) => f.child_fd(),
-        Some(_) => return Err(iso.err("ev/to-file: sockets cannot become files")),
+        Some(Kind::Tcp(s)) => s.as_fd().try_clone_to_owned(),
+        Some(Kind::Unix(s)) => s.as_fd().try_clone_to_owned(),
+        Some(Kind::Udp(s)) => s.sock.as_fd().try_clone_to_owned(),
+        Some(Kind::Listener(s)) => s.as_fd().try_clone_to_owned(),
+        Some(Kind::UnixListener(s)) => s.as_fd().try_clone_to_owned(),
         None => return Err(iso.err("ev/to-file: stream is closed")),
     };
     let fd = fd.map_err(|e| iso.err(format!("ev/to-file: {e}")))?;
@@ -133,5 +141,5 @@ pub fn register(env: &mut Env) {
         "(os/pipe &opt flags)\n\nA pipe as [read-stream write-stream].",
         os_pipe,
     );
-    env.native("ev/to-file", "(ev/to-file stream)\n\nA core/file on a duplicate of the stream's descriptor (pipes, files and standard streams). File operations on it park; a file starts at the stream's position.", to_file);
+    env.native("ev/to-file", "(ev/to-file stream)\n\nA core/file on a duplicate of the stream's descriptor (pipes, files, standard streams and sockets). File operations on it park; a file starts at the stream's position.", to_file);
 }

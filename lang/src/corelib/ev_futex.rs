@@ -1,7 +1,6 @@
-//! Fiber futexes and locks on spindle-sync's process-wide wait table
-//! (api.md §8): `ev/atomic`, `ev/futex-wait`, `ev/futex-wake`, `ev/lock`,
-//! `ev/acquire-lock`/`ev/release-lock` natives (`ev/with-lock` is a
-//! prelude macro).
+//! Fiber futexes on spindle-sync's process-wide wait table (api.md §8):
+//! `ev/atomic`, `ev/futex-wait`, `ev/futex-wake`, and the task tokens that
+//! locks record as their owners. `ev/lock` is `ev_lock.rs`.
 //!
 //! Invariants:
 //! - A wait is an op (`ev::ops`) around `WaitTable::wait_async`, so the
@@ -10,10 +9,10 @@
 //!   already received (the table's baton rule). A wake that reached the
 //!   task but was never resumed with (cancelled while ready) is passed on
 //!   too, through the wait's grant (`ev::grant`).
-//! - Atomics and locks are `Arc`-shared handles: their key is the address
-//!   of their cell, the same in every isolate and thread.
-//! - A lock word holds 0 (free) or its owner's token, unique per task in
-//!   the process (isolate uid << 32 | task id).
+//! - Atomics are `Arc`-shared handles: their key is the address of their
+//!   cell, the same in every isolate and thread.
+//! - A task's owner token is unique per task in the process (isolate uid
+//!   << 32 | task id).
 
 use super::args;
 use super::ev_sync::{park_op, Answer};
@@ -29,22 +28,16 @@ use std::any::Any;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 
-/// A shared 64-bit cell: `ev/atomic` (kind "core/atomic") or an `ev/lock`
-/// word (kind "core/lock").
+/// A shared 64-bit cell: `ev/atomic` (kind "core/atomic").
 #[derive(Debug)]
 pub struct Cell {
     pub cell: Arc<AtomicI64>,
-    pub lock: bool,
     pub methods: Value,
 }
 
 impl AbstractType for Cell {
     fn type_name(&self) -> &'static str {
-        if self.lock {
-            "core/lock"
-        } else {
-            "core/atomic"
-        }
+        "core/atomic"
     }
     fn trace(&self, out: &mut Vec<Value>) {
         out.push(self.methods);
@@ -54,21 +47,24 @@ impl AbstractType for Cell {
     }
 }
 
-pub(super) fn cell_of(iso: &mut Isolate, v: Value, lock: bool) -> Option<Arc<AtomicI64>> {
+fn cell_of(iso: &mut Isolate, v: Value) -> Option<Arc<AtomicI64>> {
     let Value::Abstract(r) = v else { return None };
     let b = iso.heap.abstracts.get(r).as_ref()?;
     let c = (b.as_ref() as &dyn Any).downcast_ref::<Cell>()?;
-    (c.lock == lock).then(|| c.cell.clone())
+    Some(c.cell.clone())
 }
 
-pub(super) fn key_of_cell(c: &Arc<AtomicI64>) -> usize {
+fn key_of_cell(c: &Arc<AtomicI64>) -> usize {
     Arc::as_ptr(c) as usize
 }
 
 /// The futex key of a language value.
 fn key_of(iso: &mut Isolate, v: Value) -> Result<usize, Flow> {
-    if let Some(c) = cell_of(iso, v, false).or_else(|| cell_of(iso, v, true)) {
+    if let Some(c) = cell_of(iso, v) {
         return Ok(key_of_cell(&c));
+    }
+    if let Some(l) = super::ev_lock::lock_of(iso, v) {
+        return Ok(super::ev_lock::key_of_lock(&l));
     }
     match v {
         Value::Num(_) => match v.as_int() {
@@ -97,15 +93,10 @@ pub(super) fn owner_token(iso: &mut Isolate) -> Result<i64, Flow> {
     Ok(((iso.ev.uid as i64) << 32) | (id as i64 & 0xffff_ffff))
 }
 
-fn make_cell(iso: &mut Isolate, init: i64, lock: bool) -> Value {
-    let methods = if lock {
-        iso.ev.lock_methods
-    } else {
-        iso.ev.atomic_methods
-    };
+fn make_cell(iso: &mut Isolate, init: i64) -> Value {
+    let methods = iso.ev.atomic_methods;
     let r = iso.heap.abstracts.alloc(Some(Box::new(Cell {
         cell: Arc::new(AtomicI64::new(init)),
-        lock,
         methods,
     })));
     Value::Abstract(r)
@@ -118,11 +109,11 @@ fn atomic(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
     } else {
         args::int(iso, a, 0)?
     };
-    Ok(make_cell(iso, init, false))
+    Ok(make_cell(iso, init))
 }
 
 fn atomic_arg(iso: &mut Isolate, a: &[Value]) -> Result<Arc<AtomicI64>, Flow> {
-    match a.first().and_then(|v| cell_of(iso, *v, false)) {
+    match a.first().and_then(|v| cell_of(iso, *v)) {
         Some(c) => Ok(c),
         None => Err(iso.err("bad slot #0, expected core/atomic")),
     }
@@ -161,14 +152,9 @@ fn a_cas(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
     ))
 }
 
-/// A free `ev/lock` (also a monitor's lock).
-pub(super) fn make_lock(iso: &mut Isolate) -> Value {
-    make_cell(iso, 0, true)
-}
-
 /// An `ev/atomic` holding `init` (the cell of a `sync/make-futex`).
 pub(super) fn make_atomic(iso: &mut Isolate, init: i64) -> Value {
-    make_cell(iso, init, false)
+    make_cell(iso, init)
 }
 
 /// Parks on `key` while `validate` holds; resumes with :ok / :mismatch,
@@ -202,7 +188,7 @@ fn futex_wait(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
     // (ev/futex-wait atomic expected &opt timeout): the second argument is
     // a number, where the keyed form has a cell there.
     let atomic_form = matches!(a[1], Value::Num(_));
-    if let Some(c) = cell_of(iso, a[0], false).filter(|_| atomic_form) {
+    if let Some(c) = cell_of(iso, a[0]).filter(|_| atomic_form) {
         let expected = args::int(iso, a, 1)?;
         let timeout = match a.get(2) {
             None | Some(Value::Nil) => None,
@@ -223,7 +209,7 @@ fn futex_wait(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
         None | Some(Value::Nil) => None,
         Some(_) => Some(seconds(iso, a, 3)?),
     };
-    if let Some(c) = cell_of(iso, a[1], false) {
+    if let Some(c) = cell_of(iso, a[1]) {
         let expected = args::int(iso, a, 2)?;
         return wait_op(
             iso,
@@ -251,71 +237,6 @@ fn futex_wake(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
         Some(_) => table.wake(key, args::int(iso, a, 1)?.max(0) as usize),
     };
     Ok(num(n as i64))
-}
-
-fn lock(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
-    args::arity(iso, a, 0, Some(0))?;
-    Ok(make_cell(iso, 0, true))
-}
-
-fn lock_arg(iso: &mut Isolate, a: &[Value]) -> Result<Arc<AtomicI64>, Flow> {
-    match a.first().and_then(|v| cell_of(iso, *v, true)) {
-        Some(c) => Ok(c),
-        None => Err(iso.err("bad slot #0, expected core/lock")),
-    }
-}
-
-fn try_lock(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
-    args::arity(iso, a, 1, Some(1))?;
-    let c = lock_arg(iso, a)?;
-    let me = owner_token(iso)?;
-    match c.compare_exchange(0, me, Ordering::Acquire, Ordering::Relaxed) {
-        Ok(_) => Ok(Value::Bool(true)),
-        Err(o) if o == me => Err(iso.err("deadlock: lock already held by this task")),
-        Err(_) => Ok(Value::Bool(false)),
-    }
-}
-
-fn lock_wait(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
-    args::arity(iso, a, 1, Some(2))?;
-    let c = lock_arg(iso, a)?;
-    let timeout = match a.get(1) {
-        None | Some(Value::Nil) => None,
-        Some(_) => Some(seconds(iso, a, 1)?),
-    };
-    let key = key_of_cell(&c);
-    wait_op(iso, key, move || c.load(Ordering::SeqCst) != 0, timeout)
-}
-
-fn release(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
-    args::arity(iso, a, 1, Some(1))?;
-    let c = lock_arg(iso, a)?;
-    let me = owner_token(iso)?;
-    if !unlock(&c, me) {
-        return Err(iso.err("cannot release a lock this task does not hold"));
-    }
-    Ok(Value::Nil)
-}
-
-/// Releases lock word `c` if task `me` holds it (and wakes one waiter);
-/// false if it does not.
-pub(super) fn unlock(c: &Arc<AtomicI64>, me: i64) -> bool {
-    if c.compare_exchange(me, 0, Ordering::Release, Ordering::Relaxed)
-        .is_err()
-    {
-        return false;
-    }
-    spindle_sync::global().wake(key_of_cell(c), 1);
-    true
-}
-
-fn held(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
-    args::arity(iso, a, 1, Some(1))?;
-    Ok(Value::Bool(lock_arg(iso, a)?.load(Ordering::SeqCst) != 0))
-}
-
-fn lock_methods(iso: &mut Isolate, _: &[Value]) -> Result<Value, Flow> {
-    Ok(iso.ev.lock_methods)
 }
 
 pub(super) fn method_table(env: &mut Env, methods: &[(&str, &str)]) -> Value {
@@ -352,32 +273,6 @@ pub fn register(env: &mut Env) {
     );
     env.native("ev/futex-wait", "(ev/futex-wait key cell expected &opt timeout) or (ev/futex-wait atomic expected &opt timeout)\n\nParks only if the cell still holds expected when enqueued. Returns :ok (woken), :mismatch or :timeout.", futex_wait);
     env.native("ev/futex-wake", "(ev/futex-wake key &opt count)\n\nWakes up to count waiters (default 1, :all for all), FIFO; returns exactly how many woke.", futex_wake);
-    env.native("ev/lock", "(ev/lock)\n\nA lock owned by the acquiring task; waiters park (the fiber, never the thread).", lock);
-    env.native(
-        "ev/-try-lock",
-        "(ev/-try-lock l)\n\nTakes l if free; raises on re-acquire by the owner.",
-        try_lock,
-    );
-    env.native(
-        "ev/-lock-wait",
-        "(ev/-lock-wait l &opt timeout)\n\nParks while l is held.",
-        lock_wait,
-    );
-    env.native(
-        "ev/release-lock",
-        "(ev/release-lock l)\n\nReleases l; raises if this task does not hold it.",
-        release,
-    );
-    env.native(
-        "ev/-lock-methods",
-        "(ev/-lock-methods)\n\nThe lock method table.",
-        lock_methods,
-    );
-    env.native(
-        "ev/lock-held?",
-        "(ev/lock-held? l)\n\nTrue while some task holds l.",
-        held,
-    );
     let m = method_table(
         env,
         &[
@@ -389,13 +284,4 @@ pub fn register(env: &mut Env) {
         ],
     );
     env.iso.ev.atomic_methods = m;
-    let m = method_table(
-        env,
-        &[
-            ("try-acquire", "ev/-try-lock"),
-            ("release", "ev/release-lock"),
-            ("held?", "ev/lock-held?"),
-        ],
-    );
-    env.iso.ev.lock_methods = m;
 }

@@ -12,7 +12,7 @@
 //!   this task" instead of parking forever.
 //! - Condvar: a generation counter on the wait table. spindle-sync's
 //!   `Condvar` pairs with its own `Lock<T>` guard; the language's lock is
-//!   `ev/lock` (a task-owned word, `ev_futex.rs`), so the same protocol is
+//!   `ev/lock` (a task-owned word, `ev_lock.rs`), so the same protocol is
 //!   written here over it: read the generation while holding the lock,
 //!   release it, wait while the generation is unchanged (compare and
 //!   enqueue under the bucket lock: a notify in between is never lost).
@@ -20,7 +20,8 @@
 //! - Monitor: a lock and a condvar in one object; its methods are prelude.
 
 use super::args;
-use super::ev_futex::{baton, cell_of, make_lock, owner_token, unlock};
+use super::ev_futex::{baton, owner_token};
+use super::ev_lock::{lock_of, make_lock};
 use super::ev_sync::{arg, new_obj, opt_timeout, park_op, Answer, Handle, Kind};
 use super::registry::Env;
 use crate::ev::grant::Grant;
@@ -297,14 +298,14 @@ fn condvar(iso: &mut Isolate, a: &[Value]) -> Result<Arc<AtomicU64>, Flow> {
 fn cv_park(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
     args::arity(iso, a, 2, Some(3))?;
     let cv = condvar(iso, a)?;
-    let Some(lock) = cell_of(iso, a[1], true) else {
+    let Some(lock) = lock_of(iso, a[1]) else {
         return Err(iso.err("bad slot #1, expected core/lock"));
     };
     let timeout = opt_timeout(iso, a, 2)?;
     let me = owner_token(iso)?;
     // Read while holding the lock: a notify after this moves it on.
     let generation = cv.load(Ordering::SeqCst);
-    if !unlock(&lock, me) {
+    if !lock.unlock(me) {
         return Err(iso.err("condvar :wait: the lock is not held by this task"));
     }
     let key = key_of_cell_u64(&cv);
@@ -339,11 +340,11 @@ fn cv_broadcast(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
 
 fn lock_mine(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
     args::arity(iso, a, 1, Some(1))?;
-    let Some(lock) = cell_of(iso, a[0], true) else {
+    let Some(lock) = lock_of(iso, a[0]) else {
         return Err(iso.err("bad slot #0, expected core/lock"));
     };
     let me = owner_token(iso)?;
-    Ok(Value::Bool(lock.load(Ordering::SeqCst) == me))
+    Ok(Value::Bool(lock.owner() == me))
 }
 
 fn make_monitor(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {

@@ -4,6 +4,9 @@
 //! `run_source` directly) the same future runs on blocking calls and
 //! finishes in its first poll.
 //!
+//! Calls with no ring op run on the blocking pool the same way
+//! (`run_blocking`).
+//!
 //! Invariant: the future is polled once at once, so an operation that needs
 //! no I/O (a line already in the read-ahead, a write that only buffers)
 //! returns without parking; only a `Pending` future is handed to the loop,
@@ -64,6 +67,31 @@ where
         Resume::Value(v) => Ok(v),
         Resume::Error(e) => Err(Flow::Error(e)),
     }
+}
+
+/// Runs the blocking call `work` on the runtime's blocking pool, the task
+/// parked meanwhile (with no loop, on this thread); `finish` builds the
+/// value. For calls the ring has no op for (a directory listing, a path
+/// resolution) or that want std's exact results (`os/stat`).
+pub fn run_blocking<T, W>(iso: &mut Isolate, work: W, finish: Finish<T>) -> Result<Value, Flow>
+where
+    T: Send + 'static,
+    W: FnOnce() -> Result<T, String> + Send + 'static,
+{
+    if io_mode(iso) == Io::Blocking {
+        return match settle(iso, work(), finish) {
+            Resume::Value(v) => Ok(v),
+            Resume::Error(e) => Err(Flow::Error(e)),
+        };
+    }
+    // Always parks, even when the job is quick: the call is a suspension
+    // point whatever the timing.
+    let job = spindle_rt::spawn_blocking(work);
+    let op: OpFuture = Box::pin(async move {
+        let r = job.await.map_err(|e| e.to_string()).and_then(|r| r);
+        Box::new(move |iso: &mut Isolate| settle(iso, r, finish)) as Done
+    });
+    start(iso, None, None, op)
 }
 
 /// A finish that returns `v` whatever the operation produced.

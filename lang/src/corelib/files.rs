@@ -8,8 +8,8 @@
 //! Invariant: a `FileObj` owns at most one `DiskFile` (shared by `Arc` with
 //! the ops in flight on it); after `file/close` the handle is gone and every
 //! operation but `close` raises "file is closed". Writes to `stdout` and
-//! `stderr` stay synchronous, like the print family, so their output keeps
-//! its order with `print`'s.
+//! `stderr` share the print family's ordered sinks (`stdout.rs`), so their
+//! output keeps its order with `print`'s.
 
 use super::args;
 use super::file_run::{io_mode, returning, run_io, Finish};
@@ -275,15 +275,10 @@ pub fn write_to(iso: &mut Isolate, f: Value, data: &[u8], ret: Value) -> R {
                 returning(ret),
             )
         }
-        Target::Stdout => std_write(iso, std::io::stdout().lock(), data, ret),
-        Target::Stderr => std_write(iso, std::io::stderr().lock(), data, ret),
+        Target::Stdout => super::stdout::write(iso, false, data, ret),
+        Target::Stderr => super::stdout::write(iso, true, data, ret),
         Target::Stdin => Err(iso.err("file/write: file not writable")),
     }
-}
-
-fn std_write(iso: &mut Isolate, mut w: impl Write, data: &[u8], ret: Value) -> R {
-    w.write_all(data).map_err(|e| iso.err(e.to_string()))?;
-    Ok(ret)
 }
 
 fn write(iso: &mut Isolate, a: &[Value]) -> R {
@@ -309,10 +304,8 @@ fn flush(iso: &mut Isolate, a: &[Value]) -> R {
                 returning(a[0]),
             )
         }
-        Target::Stdout => {
-            let _ = std::io::stdout().flush();
-            Ok(a[0])
-        }
+        Target::Stdout => super::stdout::flush(iso, false, a[0]),
+        Target::Stderr => super::stdout::flush(iso, true, a[0]),
         _ => Ok(a[0]),
     }
 }

@@ -1,23 +1,20 @@
 //! Output: `print` and friends, and `string/format`.
 //!
 //! Invariant: all output of an isolate goes through `write_out`/`write_err`,
-//! which honour `Isolate::capture` (used by tests) and otherwise write to the
-//! process's stdout/stderr.
+//! which honour `Isolate::capture` (used by tests) and otherwise queue on
+//! the process's stdout/stderr sinks in order, never waiting (`stdout.rs`).
 
 use super::args;
 use super::registry::Env;
 use crate::isolate::{Flow, Isolate};
 use crate::printer;
 use crate::value::Value;
-use std::io::Write;
 
 /// Writes to the isolate's standard output.
 pub fn write_out(iso: &mut Isolate, b: &[u8]) {
     match &mut iso.capture {
         Some(buf) => buf.extend_from_slice(b),
-        None => {
-            let _ = std::io::stdout().lock().write_all(b);
-        }
+        None => super::stdout::write_detached(false, b),
     }
 }
 
@@ -25,9 +22,7 @@ pub fn write_out(iso: &mut Isolate, b: &[u8]) {
 pub fn write_err(iso: &mut Isolate, b: &[u8]) {
     match &mut iso.capture {
         Some(buf) => buf.extend_from_slice(b),
-        None => {
-            let _ = std::io::stderr().lock().write_all(b);
-        }
+        None => super::stdout::write_detached(true, b),
     }
 }
 
@@ -182,9 +177,8 @@ fn prinf(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
     Ok(Value::Nil)
 }
 
-fn flush(_: &mut Isolate, _: &[Value]) -> Result<Value, Flow> {
-    let _ = std::io::stdout().flush();
-    Ok(Value::Nil)
+fn flush(iso: &mut Isolate, _: &[Value]) -> Result<Value, Flow> {
+    super::stdout::flush(iso, false, Value::Nil)
 }
 
 /// Registers the module.

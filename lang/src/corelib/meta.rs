@@ -143,8 +143,7 @@ fn os_exit(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
         _ => 0,
     };
     let _ = iso;
-    use std::io::Write;
-    let _ = std::io::stdout().flush();
+    super::stdout::drain_at_exit();
     std::process::exit(code)
 }
 

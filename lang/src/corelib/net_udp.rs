@@ -1,6 +1,7 @@
 //! UDP sockets: `(net/listen host port :datagram)` binds one,
 //! `(net/connect host port :datagram)` binds an ephemeral one and sets its
-//! peer, `net/socket` makes one for sending; `net/send-to` and
+//! peer, `net/socket` makes one for sending (or, as `:stream`, an
+//! unconnected TCP socket); `net/send-to` and
 //! `net/recv-from` move single datagrams with explicit addresses.
 //!
 //! Invariant: concurrent receivers on one socket (`net/recv-from`, and
@@ -137,8 +138,11 @@ fn recv_from(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
 fn socket(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
     args::arity(iso, a, 0, Some(1))?;
     if !super::net::is_datagram(iso, a, 0, "net/socket")? {
-        return Err(iso.err(
-            "net/socket: only :datagram sockets are supported; use net/connect for a stream",
+        let s = spindle_rt::net::TcpStream::unconnected()
+            .map_err(|e| iso.err(format!("net/socket: {e}")))?;
+        return Ok(crate::ev::stream::make(
+            iso,
+            crate::ev::stream::Kind::Tcp(std::sync::Arc::new(s)),
         ));
     }
     listen(
@@ -151,5 +155,5 @@ fn socket(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
 pub fn register(env: &mut Env) {
     env.native("net/send-to", "(net/send-to stream dest data &opt timeout)\n\nSends data as one datagram to the core/socket-address dest. Returns nil.", send_to);
     env.native("net/recv-from", "(net/recv-from stream n buf &opt timeout)\n\nReceives one datagram (at most n bytes) into buf and returns the sender's core/socket-address. Concurrent receivers are served FIFO, one datagram each.", recv_from);
-    env.native("net/socket", "(net/socket &opt type)\n\nA UDP socket for net/send-to and net/recv-from (type must be :datagram). Spindle binds it to an ephemeral IPv4 port at once, which the kernel would do on the first send anyway; unbound :stream sockets are not supported.", socket);
+    env.native("net/socket", "(net/socket &opt type)\n\nA new socket stream: :stream (the default) is an unbound, unconnected IPv4 TCP socket (options can be set and it can be closed; reads and writes raise \"not connected\"); :datagram is a UDP socket for net/send-to and net/recv-from, which Spindle binds to an ephemeral IPv4 port at once, as the kernel would on the first send.", socket);
 }

@@ -1,5 +1,7 @@
-//! The `os/` module (synchronous): environment, working directory, file
-//! system entries, dates, sleeping and platform facts.
+//! The `os/` module: environment, working directory, file system entries,
+//! dates, sleeping and platform facts. The file system calls (`os/dir`,
+//! `os/stat`, `os/mkdir`...) run on the blocking pool and park the task
+//! (api.md §4 "all of them park"); the rest are quick and synchronous.
 //!
 //! Invariant: functions that query return nil (or raise, as Janet documents)
 //! instead of panicking; UTC dates are computed here with the proleptic
@@ -7,7 +9,9 @@
 //! (`:month` and `:month-day` are 0-based as in Janet).
 
 use super::args;
+use super::file_run::{returning, run_blocking, Finish};
 use super::registry::Env;
+use crate::ev::Resume;
 use crate::isolate::{Flow, Isolate, NativeFn};
 use crate::value::Value;
 use spindle_rt::localtime::{self, LocalTime};
@@ -20,7 +24,7 @@ fn path_arg(iso: &mut Isolate, a: &[Value], i: usize) -> Result<String, Flow> {
 }
 
 fn io_fail(iso: &mut Isolate, what: &str, p: &str, e: std::io::Error) -> Flow {
-    iso.err(format!("{} {}: {}", what, p, e))
+    iso.err(fail(what, p, e))
 }
 
 fn getenv(iso: &mut Isolate, a: &[Value]) -> R {
@@ -73,17 +77,29 @@ fn cd(iso: &mut Isolate, a: &[Value]) -> R {
     Ok(Value::Nil)
 }
 
+/// What `os/dir` & co. compute off the loop: their work runs on the
+/// blocking pool (`file_run::run_blocking`) and the task parks meanwhile.
+fn fail(what: &str, p: &str, e: std::io::Error) -> String {
+    format!("{} {}: {}", what, p, e)
+}
+
 fn dir(iso: &mut Isolate, a: &[Value]) -> R {
     args::arity(iso, a, 1, Some(2))?;
     let p = path_arg(iso, a, 0)?;
-    let rd = std::fs::read_dir(&p).map_err(|e| io_fail(iso, "cannot open directory", &p, e))?;
-    let mut names: Vec<Vec<u8>> = rd
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().as_encoded_bytes().to_vec())
-        .collect();
-    names.sort();
-    let items = names.iter().map(|n| iso.heap.string(n)).collect();
-    Ok(iso.heap.array(items))
+    let work = move || {
+        let rd = std::fs::read_dir(&p).map_err(|e| fail("cannot open directory", &p, e))?;
+        let mut names: Vec<Vec<u8>> = rd
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().as_encoded_bytes().to_vec())
+            .collect();
+        names.sort();
+        Ok(names)
+    };
+    let finish: Finish<Vec<Vec<u8>>> = Box::new(|iso, names| {
+        let items = names.iter().map(|n| iso.heap.string(n)).collect();
+        Resume::Value(iso.heap.array(items))
+    });
+    run_blocking(iso, work, finish)
 }
 
 fn perm_string(mode: u32) -> String {
@@ -98,11 +114,48 @@ fn perm_string(mode: u32) -> String {
 }
 
 fn stat(iso: &mut Isolate, a: &[Value]) -> R {
+    stat_of(iso, a, true)
+}
+
+fn lstat(iso: &mut Isolate, a: &[Value]) -> R {
+    stat_of(iso, a, false)
+}
+
+/// `os/stat` (following a final symlink, as Janet's does) or `os/lstat`.
+fn stat_of(iso: &mut Isolate, a: &[Value], follow: bool) -> R {
     args::arity(iso, a, 1, Some(2))?;
     let p = path_arg(iso, a, 0)?;
-    let Ok(m) = std::fs::symlink_metadata(&p) else {
-        return Ok(Value::Nil);
+    let want = match args::opt(a, 1) {
+        Value::Keyword(_) => Some(args::keyword(iso, a, 1)?),
+        _ => None,
     };
+    let into = args::opt(a, 1);
+    let work = move || {
+        Ok(if follow {
+            std::fs::metadata(&p).ok()
+        } else {
+            std::fs::symlink_metadata(&p).ok()
+        })
+    };
+    let finish: Finish<Option<std::fs::Metadata>> = Box::new(move |iso, m| {
+        let Some(m) = m else {
+            return Resume::Value(Value::Nil);
+        };
+        match stat_value(iso, &m, want.as_deref(), into) {
+            Ok(v) => Resume::Value(v),
+            Err(msg) => Resume::Error(iso.str(&msg)),
+        }
+    });
+    run_blocking(iso, work, finish)
+}
+
+/// The struct (or one field, or `into` filled) that `os/stat` returns.
+fn stat_value(
+    iso: &mut Isolate,
+    m: &std::fs::Metadata,
+    want: Option<&[u8]>,
+    into: Value,
+) -> Result<Value, String> {
     let ft = m.file_type();
     let kind = if ft.is_dir() {
         "directory"
@@ -131,11 +184,10 @@ fn stat(iso: &mut Isolate, a: &[Value]) -> R {
         ("blocks", Value::Num(m.blocks() as f64)),
         ("blocksize", Value::Num(m.blksize() as f64)),
     ];
-    if let Value::Keyword(_) = args::opt(a, 1) {
-        let want = args::keyword(iso, a, 1)?;
+    if let Some(want) = want {
         return Ok(fields
             .iter()
-            .find(|(k, _)| k.as_bytes() == want.as_slice())
+            .find(|(k, _)| k.as_bytes() == want)
             .map_or(Value::Nil, |(_, v)| *v));
     }
     let mut kv = Vec::new();
@@ -144,32 +196,43 @@ fn stat(iso: &mut Isolate, a: &[Value]) -> R {
         kv.push(v);
     }
     let t = crate::vm::ops::table_from_pairs(&iso.heap, &kv);
-    match args::opt(a, 1) {
+    match into {
         Value::Table(_) => {
             for (k, v) in t.iter() {
-                crate::vm::ops::put(&mut iso.heap, a[1], k, v).map_err(|m| iso.err(m))?;
+                crate::vm::ops::put(&mut iso.heap, into, k, v)?;
             }
-            Ok(a[1])
+            Ok(into)
         }
         _ => Ok(iso.heap.strukt(t)),
     }
 }
 
-fn fs_op(iso: &mut Isolate, a: &[Value], what: &str, f: fn(&str) -> std::io::Result<()>) -> R {
+/// Runs `f` on the path argument off the loop; the call returns nil.
+fn fs_op(
+    iso: &mut Isolate,
+    a: &[Value],
+    what: &'static str,
+    f: fn(&str) -> std::io::Result<()>,
+) -> R {
     args::arity(iso, a, 1, Some(1))?;
     let p = path_arg(iso, a, 0)?;
-    f(&p).map_err(|e| io_fail(iso, what, &p, e))?;
-    Ok(Value::Nil)
+    let work = move || f(&p).map_err(|e| fail(what, &p, e));
+    run_blocking(iso, work, returning(Value::Nil))
 }
 
 fn mkdir(iso: &mut Isolate, a: &[Value]) -> R {
     args::arity(iso, a, 1, Some(2))?;
     let p = path_arg(iso, a, 0)?;
-    match std::fs::create_dir(&p) {
-        Ok(()) => Ok(Value::Bool(true)),
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(Value::Bool(false)),
-        Err(e) => Err(io_fail(iso, "cannot create directory", &p, e)),
-    }
+    let work = move || match std::fs::create_dir(&p) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(fail("cannot create directory", &p, e)),
+    };
+    run_blocking(
+        iso,
+        work,
+        Box::new(|_, made| Resume::Value(Value::Bool(made))),
+    )
 }
 
 fn rm(iso: &mut Isolate, a: &[Value]) -> R {
@@ -185,15 +248,19 @@ fn rmdir(iso: &mut Isolate, a: &[Value]) -> R {
 fn rename(iso: &mut Isolate, a: &[Value]) -> R {
     args::arity(iso, a, 2, Some(2))?;
     let (from, to) = (path_arg(iso, a, 0)?, path_arg(iso, a, 1)?);
-    std::fs::rename(&from, &to).map_err(|e| io_fail(iso, "cannot rename", &from, e))?;
-    Ok(Value::Nil)
+    let work = move || std::fs::rename(&from, &to).map_err(|e| fail("cannot rename", &from, e));
+    run_blocking(iso, work, returning(Value::Nil))
 }
 
 fn realpath(iso: &mut Isolate, a: &[Value]) -> R {
     args::arity(iso, a, 1, Some(1))?;
     let p = path_arg(iso, a, 0)?;
-    let r = std::fs::canonicalize(&p).map_err(|e| io_fail(iso, "cannot resolve", &p, e))?;
-    Ok(iso.heap.string(r.as_os_str().as_encoded_bytes()))
+    let work = move || {
+        let r = std::fs::canonicalize(&p).map_err(|e| fail("cannot resolve", &p, e))?;
+        Ok(r.into_os_string().into_encoded_bytes())
+    };
+    let finish: Finish<Vec<u8>> = Box::new(|iso, r| Resume::Value(iso.heap.string(&r)));
+    run_blocking(iso, work, finish)
 }
 
 fn which(iso: &mut Isolate, _: &[Value]) -> R {
@@ -380,8 +447,8 @@ pub fn register(env: &mut Env) {
         ("os/cwd", "(os/cwd)\n\nThe current working directory.", cwd),
         ("os/cd", "(os/cd path)\n\nChanges the current working directory.", cd),
         ("os/dir", "(os/dir dir)\n\nArray of the entry names in dir (sorted).", dir),
-        ("os/stat", "(os/stat path &opt tab|key)\n\nInformation about path (:mode :size :permissions :modified ...), or nil if it does not exist.", stat),
-        ("os/lstat", "(os/lstat path &opt tab|key)\n\nLike os/stat without following a final symlink.", stat),
+        ("os/stat", "(os/stat path &opt tab|key)\n\nInformation about path, following a final symlink (:mode :size :permissions :modified ...), or nil if it does not exist.", stat),
+        ("os/lstat", "(os/lstat path &opt tab|key)\n\nLike os/stat without following a final symlink.", lstat),
         ("os/mkdir", "(os/mkdir path)\n\nCreates a directory; false if it already existed.", mkdir),
         ("os/rm", "(os/rm path)\n\nDeletes a file.", rm),
         ("os/rmdir", "(os/rmdir path)\n\nDeletes an empty directory.", rmdir),

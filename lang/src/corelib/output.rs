@@ -2,18 +2,16 @@
 //! (Janet's `*out*`/`*err*`): `print prin eprint eprin pp flush eflush`.
 //!
 //! Invariant: output goes to `(dyn :out)` when that is a buffer (appended)
-//! or a `core/file`; otherwise to the isolate's standard stream (`io`'s
-//! `write_out`/`write_err`, which honour test capture). A disk file as
-//! `*out*` buffers and parks only to drain a full buffer; `stdout` and
-//! `stderr` are written synchronously (see `files.rs`).
+//! or a `core/file`; otherwise to the isolate's standard stream. A disk
+//! file as `*out*` buffers and parks only to drain a full buffer; `stdout`
+//! and `stderr` park only while the fd cannot take the bytes, in order
+//! (`stdout.rs`, which also honours test capture).
 
 use super::files::{file_mut, write_to, Handle};
-use super::io::{write_err, write_out};
 use super::registry::Env;
 use crate::isolate::{Flow, Isolate};
 use crate::printer;
 use crate::value::Value;
-use std::io::Write;
 
 type R = Result<Value, Flow>;
 
@@ -31,7 +29,11 @@ pub fn emit(iso: &mut Isolate, err: bool, b: &[u8]) -> Result<(), Flow> {
     let target = current_dyn(iso, if err { "err" } else { "out" });
     match target {
         Value::Buffer(r) => iso.heap.buffers.get_mut(r).extend_from_slice(b),
-        Value::Abstract(_) if !is_standard_file(iso, target) => {
+        Value::Abstract(_) if standard_file(iso, target).is_some() => {
+            let to_err = standard_file(iso, target) == Some(true);
+            super::stdout::print(iso, to_err, b)?;
+        }
+        Value::Abstract(_) => {
             if file_mut(iso, target).is_none() {
                 return Err(iso.err("dynamic :out is not a buffer or file"));
             }
@@ -39,19 +41,18 @@ pub fn emit(iso: &mut Isolate, err: bool, b: &[u8]) -> Result<(), Flow> {
             // drains, and the call then returns nil as the print family does.
             write_to(iso, target, b, Value::Nil)?;
         }
-        // stdout and stderr as files honour test capture.
-        Value::Abstract(_) if iso.capture.is_none() => {
-            write_to(iso, target, b, Value::Nil)?;
-        }
-        _ if err => write_err(iso, b),
-        _ => write_out(iso, b),
+        _ => super::stdout::print(iso, err, b)?,
     }
     Ok(())
 }
 
-/// True for the `stdout`/`stderr` file values.
-fn is_standard_file(iso: &mut Isolate, v: Value) -> bool {
-    file_mut(iso, v).is_some_and(|f| matches!(f.handle, Handle::Stdout | Handle::Stderr))
+/// For the `stdout`/`stderr` file values, whether it is `stderr`.
+fn standard_file(iso: &mut Isolate, v: Value) -> Option<bool> {
+    match file_mut(iso, v).map(|f| &f.handle) {
+        Some(Handle::Stdout) => Some(false),
+        Some(Handle::Stderr) => Some(true),
+        _ => None,
+    }
 }
 
 fn text(iso: &Isolate, a: &[Value]) -> Vec<u8> {
@@ -99,14 +100,12 @@ fn pp(iso: &mut Isolate, a: &[Value]) -> R {
     Ok(Value::Nil)
 }
 
-fn flush(_: &mut Isolate, _: &[Value]) -> R {
-    let _ = std::io::stdout().flush();
-    Ok(Value::Nil)
+fn flush(iso: &mut Isolate, _: &[Value]) -> R {
+    super::stdout::flush(iso, false, Value::Nil)
 }
 
-fn eflush(_: &mut Isolate, _: &[Value]) -> R {
-    let _ = std::io::stderr().flush();
-    Ok(Value::Nil)
+fn eflush(iso: &mut Isolate, _: &[Value]) -> R {
+    super::stdout::flush(iso, true, Value::Nil)
 }
 
 /// Registers the module (after `io`, replacing its print family).
@@ -136,6 +135,14 @@ pub fn register(env: &mut Env) {
         "(pp x)\n\nPrints x readably (as describe does) and a newline.",
         pp,
     );
-    env.native("flush", "(flush)\n\nFlushes standard output.", flush);
-    env.native("eflush", "(eflush)\n\nFlushes standard error.", eflush);
+    env.native(
+        "flush",
+        "(flush)\n\nParks until everything printed to standard output so far has been written.",
+        flush,
+    );
+    env.native(
+        "eflush",
+        "(eflush)\n\nParks until everything printed to standard error so far has been written.",
+        eflush,
+    );
 }

@@ -180,6 +180,11 @@ fn wire(stdio: [Redirect; 3]) -> std::io::Result<Wiring> {
         },
         Redirect::Inherit => Stdio::inherit(),
     };
+    if out_fd.is_none() {
+        // The child writes to our stdout directly: our held partial line
+        // goes first, as a C program's fflush before fork would.
+        super::stdout::flush_detached();
+    }
     let stdout = out_fd.map_or_else(Stdio::inherit, Stdio::from);
     Ok(Wiring {
         child: [stdin, stdout, stderr],

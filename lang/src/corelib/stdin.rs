@@ -19,7 +19,7 @@ use crate::ev::turnstile::Turnstile;
 use crate::ev::Resume;
 use crate::isolate::{Flow, Isolate};
 use crate::value::Value;
-use std::io::{BufRead, Read, Write};
+use std::io::{BufRead, Read};
 use std::sync::{Mutex, OnceLock};
 
 static AHEAD: Mutex<Vec<u8>> = Mutex::new(Vec::new());
@@ -117,7 +117,7 @@ pub fn getline(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
     if let Some(p) = iso.heap.bytes(args::opt(a, 0)) {
         let p = p.to_vec();
         write_out(iso, &p);
-        let _ = std::io::stdout().flush();
+        super::stdout::flush_detached();
     }
     read(
         iso,

@@ -28,7 +28,6 @@ use crate::value::{Ref, Signal, Value};
 use crate::vm::Outcome;
 use spindle_rt::time::Sleep;
 use std::future::Future;
-use std::io::Write;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -288,9 +287,7 @@ pub fn finish_task(iso: &mut Isolate, t: Ref, sig: Signal, v: Value, is_main: bo
         let text = format!("{}\n", report.trim_end());
         match &mut iso.capture {
             Some(buf) => buf.extend_from_slice(text.as_bytes()),
-            None => {
-                let _ = std::io::stderr().lock().write_all(text.as_bytes());
-            }
+            None => crate::corelib::stdout::write_detached(true, text.as_bytes()),
         }
         iso.ev.unconsumed.push(t);
     }

@@ -24,7 +24,9 @@ pub enum End {
     File(File),
     Stdin(Stdin),
     /// Standard output or error.
-    StdOut(StdStream),
+    /// stdout or stderr (`true`); writes go through the print family's
+    /// sink (`corelib/stdout.rs`), so they keep its order.
+    StdOut(StdStream, bool),
 }
 
 /// How much one read asks for.
@@ -72,7 +74,7 @@ impl std::fmt::Debug for FdStream {
             End::Writer(_) => "pipe writer",
             End::File(_) => "file",
             End::Stdin(_) => "stdin",
-            End::StdOut(_) => "stdout",
+            End::StdOut(..) => "stdout",
         };
         write!(f, "FdStream({what})")
     }
@@ -97,7 +99,7 @@ impl FdStream {
 
     /// True if writes make sense on this end.
     pub fn writable(&self) -> bool {
-        matches!(self.end, End::Writer(_) | End::File(_) | End::StdOut(_))
+        matches!(self.end, End::Writer(_) | End::File(_) | End::StdOut(..))
     }
 
     /// One read of at most `buf.len()` bytes; `Ok(0)` at EOF.
@@ -106,7 +108,7 @@ impl FdStream {
             End::Reader(p) => p.read(buf).await,
             End::File(f) => f.read(buf).await,
             End::Stdin(s) => s.read(buf).await,
-            End::Writer(_) | End::StdOut(_) => Err(io::Error::other("stream is not readable")),
+            End::Writer(_) | End::StdOut(..) => Err(io::Error::other("stream is not readable")),
         }
     }
 
@@ -153,7 +155,7 @@ impl FdStream {
         match &self.end {
             End::Writer(p) => p.write_all(&data).await,
             End::File(f) => f.write_all(&data).await,
-            End::StdOut(s) => s.write_all(&data).await,
+            End::StdOut(_, err) => crate::corelib::stdout::write_in_order(*err, data).await,
             End::Reader(_) | End::Stdin(_) => Err(io::Error::other("stream is not writable")),
         }
     }
@@ -180,7 +182,7 @@ impl FdStream {
             End::Writer(p) => p.as_fd(),
             End::File(f) => f.as_fd(),
             End::Stdin(s) => s.as_fd(),
-            End::StdOut(s) => s.as_fd(),
+            End::StdOut(s, _) => s.as_fd(),
         }
     }
 }
@@ -200,8 +202,8 @@ pub fn standard(which: Std) -> io::Result<Arc<FdStream>> {
         [OnceLock::new(), OnceLock::new(), OnceLock::new()];
     let (slot, make): (usize, fn() -> io::Result<End>) = match which {
         Std::In => (0, || Ok(End::Stdin(spindle_rt::pipe::stdin()?))),
-        Std::Out => (1, || Ok(End::StdOut(spindle_rt::pipe::stdout()?))),
-        Std::Err => (2, || Ok(End::StdOut(spindle_rt::pipe::stderr()?))),
+        Std::Out => (1, || Ok(End::StdOut(spindle_rt::pipe::stdout()?, false))),
+        Std::Err => (2, || Ok(End::StdOut(spindle_rt::pipe::stderr()?, true))),
     };
     if let Some(s) = STREAMS[slot].get() {
         return Ok(s.clone());

@@ -218,18 +218,6 @@
 
 (put (net/-stream-methods) :accept-loop net/accept-loop)
 
-(defn ev/acquire-lock
-  "(ev/acquire-lock l &opt timeout)\n\nParks until this task holds l; returns true, or false if a wait times out. Re-acquiring raises \"deadlock: lock already held by this task\"."
-  [l &opt timeout]
-  (var got (ev/-try-lock l))
-  (var gave-up false)
-  (while (not (or got gave-up))
-    (when (= :timeout (ev/-lock-wait l timeout)) (set gave-up true))
-    (set got (ev/-try-lock l)))
-  got)
-
-(put (ev/-lock-methods) :acquire ev/acquire-lock)
-
 (defmacro ev/with-lock
   "(ev/with-lock l & body)\n\nAcquires l, runs body, and releases l in a defer."
   [l & body]

@@ -58,3 +58,46 @@
 (check-error (ev/join (ev/spawn (ev/release-lock l))))
 (ev/release-lock l)
 (check (ev/join (ev/spawn (def ok (:acquire l)) (:release l) ok)))
+
+# fair handoff: a releaser that re-acquires at once cannot starve a waiter;
+# one passed over for more than 1 ms is handed the lock
+(def fair (ev/lock))
+(ev/acquire-lock fair)
+(var waiter-got nil)
+(def fair-waiter (ev/spawn (ev/with-lock fair (set waiter-got true))))
+(var rounds 0)
+(while (and (not waiter-got) (< rounds 100000))
+  (ev/release-lock fair)
+  (ev/acquire-lock fair)
+  (++ rounds)
+  (ev/sleep 0))
+(ev/release-lock fair)
+(ev/join fair-waiter)
+(check waiter-got "the waiter got the lock")
+(check (< rounds 100000) "before the releaser's loop ran out")
+(check (not (ev/lock-held? fair)))
+
+# a waiter cancelled just after the lock was handed to it passes it on
+(ev/acquire-lock fair)
+(def handed (ev/spawn (ev/acquire-lock fair) :kept))
+(ev/sleep 0.01)
+(ev/release-lock fair)
+(ev/cancel handed "stop")
+(check (= [false "stop"] (ev/join-protected handed)))
+(check (not (ev/lock-held? fair)) "the handed-over lock was given back")
+(check (ev/join (ev/spawn (ev/with-lock fair :next))) "and the next task gets it")
+
+# a timeout counts from the call, while the lock passes among the tasks
+# queued in front
+(ev/acquire-lock fair)
+(var served 0)
+(def ahead (map (fn [_] (ev/spawn (ev/with-lock fair (ev/sleep 0.02) (++ served)))) (range 5)))
+(ev/sleep 0.005)
+(def late (ev/spawn (ev/acquire-lock fair 0.05)))
+(ev/sleep 0.005)
+(ev/release-lock fair)
+(check (= false (ev/join late)) "the late waiter timed out")
+(ev/join ahead)
+(check (= 5 served))
+(check (not (ev/lock-held? fair)))
+(check-error (ev/acquire-lock :nope) "bad slot #0, expected core/lock")

@@ -23,6 +23,27 @@
 (net/close c)
 (check-error (net/write c "x") "stream closed")
 
+# ev/to-file on a socket: a core/file on a duplicate of its descriptor;
+# its reads park until the echo arrives, and closing it leaves the stream open
+(def sc (net/connect "127.0.0.1" port))
+(def sf (ev/to-file sc))
+(check (= :core/file (type sf)))
+(file/write sf "through a file")
+(file/flush sf)
+(check (= "through a file" (string (net/chunk sc 14))) "a file write reaches the socket")
+(net/write sc "and back")
+(check (= "and back" (string (file/read sf 8))) "a file read takes from the socket")
+(file/close sf)
+(net/write sc "still open")
+(check (= "still open" (string (net/chunk sc 10))) "closing the file leaves the stream")
+(net/close sc)
+(def ls (net/listen "127.0.0.1" 0))
+(def lf (ev/to-file ls))
+(check (= :core/file (type lf)) "a listener too")
+(file/close lf)
+(net/close ls)
+(check-error (ev/to-file ls) "ev/to-file: stream is closed")
+
 # 200 concurrent clients, each 10 round trips
 (defn client [i]
   (def conn (net/connect "127.0.0.1" port))

@@ -346,6 +346,95 @@ pub(crate) fn read_blocking(fd: RawFd, cap: usize) -> io::Result<Vec<u8>> {
     Ok(v)
 }
 
+/// How `write_nowait` writes to a descriptor without waiting for room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NoWait {
+    /// `pwritev2(RWF_NOWAIT)`: pipes.
+    Flag,
+    /// A plain write: regular files, block devices and character devices
+    /// other than terminals never wait for room.
+    Plain,
+    /// `send(MSG_DONTWAIT)`.
+    Socket,
+    /// `poll` for room, then write at most one page (terminals, which a
+    /// ready poll lets take a page).
+    Poll,
+}
+
+/// What kind of descriptor `fd` is, for `write_nowait`.
+pub(crate) fn nowait_kind(fd: RawFd) -> io::Result<NoWait> {
+    // SAFETY: fstat into a zeroed stat struct owned here.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: `st` is a valid out-pointer for the call.
+    cvt(unsafe { libc::fstat(fd, &mut st) } as isize)?;
+    Ok(match st.st_mode & libc::S_IFMT {
+        libc::S_IFIFO => NoWait::Flag,
+        // SAFETY: plain query on a descriptor we hold.
+        libc::S_IFCHR if unsafe { libc::isatty(fd) } == 1 => NoWait::Poll,
+        // Other character devices (/dev/null) do not wait for room.
+        libc::S_IFREG | libc::S_IFBLK | libc::S_IFCHR => NoWait::Plain,
+        libc::S_IFSOCK => NoWait::Socket,
+        _ => NoWait::Poll,
+    })
+}
+
+/// Writes what `fd` takes now without waiting for room: the count (maybe
+/// short), or `WouldBlock`. A pipe that refuses `RWF_NOWAIT` (EOPNOTSUPP)
+/// turns `how` into `Poll`.
+pub(crate) fn write_nowait(fd: RawFd, buf: &[u8], how: &mut NoWait) -> io::Result<usize> {
+    match *how {
+        NoWait::Flag => {
+            let iov = libc::iovec {
+                iov_base: buf.as_ptr() as *mut libc::c_void,
+                iov_len: buf.len(),
+            };
+            // SAFETY: one iovec over a live buffer of that length; offset
+            // -1 is the file position, as write(2) uses.
+            let n = unsafe { libc::pwritev2(fd, &iov, 1, -1, libc::RWF_NOWAIT) };
+            if n >= 0 {
+                return Ok(n as usize);
+            }
+            let e = io::Error::last_os_error();
+            if e.raw_os_error() != Some(libc::EOPNOTSUPP) {
+                return Err(e);
+            }
+            *how = NoWait::Poll;
+            write_nowait(fd, buf, how)
+        }
+        NoWait::Plain => {
+            // SAFETY: writing from a live buffer of `buf.len()` bytes.
+            Ok(cvt(unsafe { libc::write(fd, buf.as_ptr().cast(), buf.len()) })? as usize)
+        }
+        NoWait::Socket => {
+            // SAFETY: as above; MSG_DONTWAIT makes this one send non-blocking.
+            let n = unsafe {
+                libc::send(
+                    fd,
+                    buf.as_ptr().cast(),
+                    buf.len(),
+                    libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
+                )
+            };
+            Ok(cvt(n)? as usize)
+        }
+        NoWait::Poll => {
+            let mut p = libc::pollfd {
+                fd,
+                events: libc::POLLOUT,
+                revents: 0,
+            };
+            // SAFETY: one pollfd owned here, zero timeout.
+            let ready = cvt(unsafe { libc::poll(&mut p, 1, 0) } as isize)?;
+            if ready == 0 {
+                return Err(io::ErrorKind::WouldBlock.into());
+            }
+            let len = buf.len().min(4096);
+            // SAFETY: writing from a live buffer of at least `len` bytes.
+            Ok(cvt(unsafe { libc::write(fd, buf.as_ptr().cast(), len) })? as usize)
+        }
+    }
+}
+
 /// A connected pair of Unix stream sockets.
 pub(crate) fn socketpair(nonblocking: bool) -> io::Result<(OwnedFd, OwnedFd)> {
     let mut fds = [0; 2];
@@ -370,4 +459,34 @@ pub(crate) fn pidfd_open(pid: u32) -> io::Result<OwnedFd> {
     let r = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::pid_t, 0) };
     let fd = cvt(r as isize).map_err(|e| op_error("pidfd_open", e))?;
     Ok(owned(fd))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{nowait_kind, pipe, write_nowait, NoWait};
+    use std::io::{ErrorKind, Read};
+    use std::os::fd::AsRawFd;
+
+    #[test]
+    fn nowait_write_to_a_full_blocking_pipe_stops_instead_of_blocking() {
+        let (r, w) = pipe(false).expect("pipe");
+        let mut how = nowait_kind(w.as_raw_fd()).expect("fstat");
+        assert_eq!(how, NoWait::Flag);
+        let chunk = vec![7u8; 16 * 1024];
+        let mut total = 0;
+        let err = loop {
+            match write_nowait(w.as_raw_fd(), &chunk, &mut how) {
+                Ok(n) => total += n,
+                Err(e) => break e,
+            }
+            assert!(total <= 16 << 20, "the pipe never filled");
+        };
+        assert_eq!(err.kind(), ErrorKind::WouldBlock);
+        let mut f = std::fs::File::from(r);
+        let mut back = vec![0u8; total];
+        f.read_exact(&mut back).expect("read back");
+        assert!(back.iter().all(|b| *b == 7));
+        // Room again: the next write goes through.
+        assert!(write_nowait(w.as_raw_fd(), &chunk, &mut how).expect("write") > 0);
+    }
 }

@@ -7,7 +7,7 @@
 
 use std::io;
 use std::net::{Shutdown as HowShutdown, SocketAddr, ToSocketAddrs};
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::task::Poll;
 
 use io_uring::{opcode, types};
@@ -161,6 +161,12 @@ impl AsRawFd for TcpListener {
     }
 }
 
+impl AsFd for TcpListener {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.io.borrow_fd()
+    }
+}
+
 /// A connected TCP socket.
 pub struct TcpStream {
     io: IoFd,
@@ -171,6 +177,14 @@ impl TcpStream {
         TcpStream {
             io: IoFd::stream(fd),
         }
+    }
+
+    /// An unbound, unconnected IPv4 stream socket (Janet's `net/socket`):
+    /// options can be set on it and it can be closed; reads and writes
+    /// fail with the kernel's "not connected".
+    pub fn unconnected() -> io::Result<TcpStream> {
+        let any = SocketAddr::from(([0, 0, 0, 0], 0));
+        Ok(TcpStream::from_fd(new_socket(&any, libc::SOCK_STREAM)?))
     }
 
     /// Connects to the first address that accepts.
@@ -305,6 +319,12 @@ impl TcpStream {
 impl AsRawFd for TcpStream {
     fn as_raw_fd(&self) -> RawFd {
         self.io.raw()
+    }
+}
+
+impl AsFd for TcpStream {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.io.borrow_fd()
     }
 }
 

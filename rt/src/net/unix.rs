@@ -6,7 +6,7 @@
 
 use std::io;
 use std::net::Shutdown as HowShutdown;
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::path::Path;
 
 use crate::driver::op::Op;
@@ -150,9 +150,21 @@ impl AsRawFd for UnixStream {
     }
 }
 
+impl AsFd for UnixStream {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.io.borrow_fd()
+    }
+}
+
 impl AsRawFd for UnixListener {
     fn as_raw_fd(&self) -> RawFd {
         self.io.raw()
+    }
+}
+
+impl AsFd for UnixListener {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.io.borrow_fd()
     }
 }
 
