@@ -118,22 +118,17 @@ pub fn run(
                 let r = num!(a) <= num!(b);
                 reg!(d) = Value::Bool(r);
             }
-            Op::RemOrCall(b, _) => {
-                let b = b as usize;
-                let (Value::Num(x), Value::Num(y)) = (regs[b + 1], regs[b + 2]) else {
-                    return (pc, fuel);
-                };
-                regs[b] = Value::Num(super::ops::remainder(x, y));
+            Op::Rem(d, a, b) => {
+                let r = super::ops::remainder(num!(a), num!(b));
+                reg!(d) = Value::Num(r);
             }
-            Op::PutOrCall(b, _) => {
-                let b = b as usize;
-                let (Value::Table(t), Value::Num(k)) = (regs[b + 1], regs[b + 2]) else {
+            Op::Put(o, k, v) => {
+                let (Value::Table(t), Value::Num(key)) = (reg!(o), reg!(k)) else {
                     return (pc, fuel);
                 };
-                if !super::ops::table_put_num(heap.tables.get_mut(t), k, regs[b + 3]) {
+                if !super::ops::table_put_num(heap.tables.get_mut(t), key, reg!(v)) {
                     return (pc, fuel);
                 }
-                regs[b] = regs[b + 1];
             }
             Op::Get(d, o, k) => {
                 let (Value::Table(t), Value::Num(key)) = (reg!(o), reg!(k)) else {
@@ -147,10 +142,14 @@ pub fn run(
             Op::Not(d, a) => reg!(d) = Value::Bool(!reg!(a).truthy()),
             Op::Jmp(off) => jump!(off),
             Op::IncJmpLt(i, e, off) => {
-                let x = num!(i) + 1.0;
+                // In place: the counter is known to be a number, so only
+                // its payload is written (no tag store, one bounds check).
                 let lim = num!(e);
-                reg!(i) = Value::Num(x);
-                if x < lim {
+                let Value::Num(x) = &mut reg!(i) else {
+                    return (pc, fuel);
+                };
+                *x += 1.0;
+                if *x < lim {
                     // Always a loop's back edge (the compiler makes it only
                     // there), so it always pays fuel.
                     pc = (pc as isize + off as isize) as usize;
@@ -322,7 +321,6 @@ pub fn run(
             | Op::Neq(..)
             | Op::GetIdx(..)
             | Op::SliceFrom(..)
-            | Op::Put(..)
             | Op::TailCall(..)
             | Op::CallSplat(..)
             | Op::TailCallSplat(..)
