@@ -181,3 +181,38 @@
   (def prod (* w w (do (set w 3) 1)))
   [sum lt m (get t0 :k) (get t :k) got prod])
 (check (deep= [2 false 3 :v nil 1 4] (order)))
+
+# Hot code (more than a few thousand steps in the fast lane) runs over a
+# fixed register window: same results, same fallbacks, also for frames too
+# big for the window and for code resumed in other fibers.
+(defn hot-sum [n] (var s 0) (for i 0 n (set s (+ s (% i 7)))) s)
+(check (= 299995 (hot-sum 100000)))
+(defn hot-then-bad [] (var s 0) (for i 0 10000 (set s (+ s i))) (+ s "x"))
+(check-error (hot-then-bad))
+(check (= "could not find method :+ for 49995000, or :r+ for \"x\""
+          (try (hot-then-bad) ([e] e))))
+(defn hot-deep [n] (if (= n 0) 0 (+ 1 (hot-deep (- n 1)))))
+(check (= 20000 (hot-deep 20000)))
+(check (= 832040 (fib 30)))
+(def hot-table @{})
+(for i 0 20000 (put hot-table (% (* i 7919) 20011) i))
+(var hot-found 0)
+(for k 0 20011 (if (get hot-table k) (++ hot-found)))
+(check (= 20000 hot-found))
+(def big-let
+  (tuple/brackets ;(mapcat (fn [i] [(symbol "a" i) i]) (range 300))))
+(def big-fn
+  (eval ~(fn [] (let ,big-let (var s 0) (for i 0 10000 (set s (+ s a299))) s))))
+(check (= 2990000 (big-fn)) "a frame of more than 256 registers")
+(var gen-sum 0)
+(each x (generate [i :range [0 10000]] i) (set gen-sum (+ gen-sum x)))
+(check (= 49995000 gen-sum))
+(def hot-fibers
+  (seq [j :range [0 4]]
+    (fiber/new (fn [] (var s 0) (for i 0 5000 (set s (+ s i)) (if (= 0 (% i 1000)) (yield s))) s))))
+(var rounds 0)
+(while (some |(not= :dead (fiber/status $)) hot-fibers)
+  (each f hot-fibers (when (not= :dead (fiber/status f)) (resume f)))
+  (++ rounds))
+(check (= 6 rounds))
+(check (every? (map |(= 12497500 (fiber/last-value $)) hot-fibers)))
