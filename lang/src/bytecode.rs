@@ -75,14 +75,12 @@ pub enum Op {
     GetIdx(u16, u16, u16),
     /// dst <- tuple of elements of obj from index i on
     SliceFrom(u16, u16, u16),
-    /// (put obj key val) with val in register key+1
-    Put(u16, u16),
-    /// R[base] <- (% R[base+1] R[base+2]) for two numbers; otherwise calls
-    /// the native `%` (index in the second operand) with those arguments.
-    RemOrCall(u16, u32),
-    /// (put R[base+1] R[base+2] R[base+3]) into R[base] for a table and a
-    /// number key; otherwise calls the native `put` (second operand).
-    PutOrCall(u16, u32),
+    /// (put R[obj] R[key] R[val]), as the native `put` does it (the same
+    /// `vm::ops::put`, so the same errors).
+    Put(u16, u16, u16),
+    /// dst <- (% a b): C's fmod for numbers, otherwise the `:%`/`:r%`
+    /// operator method or its error, as the native `%` does it.
+    Rem(u16, u16, u16),
     /// Call R[base] with argc arguments in R[base+1..]; result in R[base].
     Call(u16, u16),
     TailCall(u16, u16),

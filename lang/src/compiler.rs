@@ -440,7 +440,7 @@ impl<'i> Compiler<'i> {
                     }
                     Some(Resolved::Const(Value::Native(i))) => {
                         if let Some(ins) = self.iso.natives[i as usize].intrinsic {
-                            if self.intrinsic(ins, i, &items[1..], dst)? {
+                            if self.intrinsic(ins, &items[1..], dst)? {
                                 if tail {
                                     self.f().emit(Op::Ret(dst));
                                 }
@@ -454,7 +454,7 @@ impl<'i> Compiler<'i> {
         }
         if let Value::Native(i) = head {
             if let Some(ins) = self.iso.natives[i as usize].intrinsic {
-                if self.intrinsic(ins, i, &items[1..], dst)? {
+                if self.intrinsic(ins, &items[1..], dst)? {
                     if tail {
                         self.f().emit(Op::Ret(dst));
                     }
@@ -677,8 +677,9 @@ impl<'i> Compiler<'i> {
             };
             return Ok(Some(self.f().emit(op)));
         }
-        let a = self.expr_any(items[1])?;
-        let b = self.expr_any(items[2])?;
+        let [a, b] = self.operands(&items[1..])?[..] else {
+            unreachable!("two operands")
+        };
         let (a, b) = if matches!(ins, Intrinsic::Gt | Intrinsic::Ge) {
             (b, a)
         } else {

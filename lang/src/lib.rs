@@ -11,12 +11,14 @@
 //! fiber before compiling the next form. The `vm` executes bytecode: a
 //! small fast lane (`vm::fast`: register arithmetic, compare-and-jump,
 //! closure calls and returns, `%` of numbers and number-key `get`/`put` on
-//! tables, kept small so its state stays in machine registers) hands every
-//! other instruction to the general loop (`vm::interp`), which hands
-//! natives, signals and collections to the outer loop (`vm::run`). Numbers
-//! are f64; the compiler inlines the core arithmetic/comparison natives when
-//! a call names them (`Intrinsic`; `%` and `put` become instructions that
-//! call their native for any case they do not handle), fuses compares with
+//! tables, kept small so its state stays in machine registers; hot code runs
+//! it over a fixed 256-register window with unchecked register indexing)
+//! hands every other instruction to the general loop (`vm::interp`), which
+//! hands natives, signals and collections to the outer loop (`vm::run`).
+//! Numbers are f64; the compiler inlines the core arithmetic/comparison
+//! natives when a call names them (`Intrinsic`; `%` and `put` become
+//! register instructions whose slow paths are their natives' own; operands
+//! are the arguments' values in evaluation order), fuses compares with
 //! jumps (also against small immediates), turns the counted-loop tail
 //! `i = i + 1; if i < n` into one `IncJmpLt`, binds a `for` variable to the
 //! hidden counter's register, compiles a function's exact-arity call of

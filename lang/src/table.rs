@@ -60,28 +60,32 @@ pub enum Probe {
     Vacant(usize),
 }
 
-/// Largest index the array part may hold (exclusive).
-const MAX_INDEX: f64 = 4294967296.0;
-
 /// The index of `key` if it is an integral number in `0 .. 2^32`.
 #[inline(always)]
 pub fn index_of(key: Value) -> Option<usize> {
     match key {
-        Value::Num(n) if (0.0..MAX_INDEX).contains(&n) && n == (n as u64) as f64 => {
-            Some(n as usize)
-        }
+        Value::Num(n) => num_index(n),
         _ => None,
     }
+}
+
+/// The index a number names, if it is integral and in `0 .. 2^32` (-0 is
+/// index 0). The cast saturates (NaN and negatives to 0, large numbers to
+/// `u32::MAX`), so converting back gives `n` only for an index; this is a
+/// few instructions where a range test and a `u64` round trip were many.
+#[inline(always)]
+pub fn num_index(n: f64) -> Option<usize> {
+    let i = n as u32;
+    (i as f64 == n).then_some(i as usize)
 }
 
 /// Hash of a number, consistent with `=`: an index hashes to itself (see
 /// the module invariants), zero of either sign to 0, anything else mixed.
 #[inline(always)]
 pub fn hash_num(n: f64) -> u64 {
-    if (0.0..MAX_INDEX).contains(&n) && n == (n as u64) as f64 {
-        n as u64
-    } else {
-        mix(n.to_bits())
+    match num_index(n) {
+        Some(i) => i as u64,
+        None => mix(n.to_bits()),
     }
 }
 
@@ -382,6 +386,28 @@ mod tests {
 
     fn get(t: &TableObj, k: Value) -> Option<Value> {
         t.get(hash(k), |x| x == k)
+    }
+
+    #[test]
+    fn index_keys_are_the_integers_below_2_pow_32() {
+        let max = u32::MAX as f64;
+        for (n, want) in [
+            (0.0, Some(0)),
+            (-0.0, Some(0)),
+            (7.0, Some(7)),
+            (max, Some(u32::MAX as usize)),
+            (max + 1.0, None),
+            (-1.0, None),
+            (0.5, None),
+            (max - 0.5, None),
+            (f64::NAN, None),
+            (f64::INFINITY, None),
+            (f64::NEG_INFINITY, None),
+        ] {
+            assert_eq!(num_index(n), want, "{n}");
+            let h = want.map_or(mix(n.to_bits()), |i| i as u64);
+            assert_eq!(hash_num(n), h, "{n}");
+        }
     }
 
     #[test]

@@ -3,23 +3,20 @@
 //! has a shape the instruction covers; any other shape stays a plain call.
 //!
 //! Invariant: an intrinsic instruction behaves exactly as the native call
-//! it replaces, for every operand (the `...OrCall` forms call the native
-//! from their callee slot when their fast case does not apply).
+//! it replaces, for every operand: its slow path is the function the native
+//! itself uses (`vm::ops::put`, the operator-method dispatch of `+` or `%`),
+//! and its operands are the values the call's arguments had when evaluated
+//! left to right (see `operands`).
 
-use super::{CResult, Compiler, MAX_CALL_ARGS};
+use super::scope::LocalKind;
+use super::{CResult, Compiler, Resolved};
 use crate::bytecode::Op;
 use crate::isolate::Intrinsic;
 use crate::value::Value;
 
 impl Compiler<'_> {
     /// Compiles an intrinsic call; false if the shape does not fit (then it is a plain call).
-    pub(super) fn intrinsic(
-        &mut self,
-        ins: Intrinsic,
-        native: u32,
-        args: &[Value],
-        dst: u16,
-    ) -> CResult<bool> {
+    pub(super) fn intrinsic(&mut self, ins: Intrinsic, args: &[Value], dst: u16) -> CResult<bool> {
         if args.iter().any(|v| self.is_splice(*v).is_some()) {
             return Ok(false);
         }
@@ -77,10 +74,7 @@ impl Compiler<'_> {
                     .emit(Op::AddK(dst, a, -small(args[1]).unwrap_or(0)));
             }
             (Intrinsic::Add | Intrinsic::Sub | Intrinsic::Mul | Intrinsic::Div, _) => {
-                let regs = args
-                    .iter()
-                    .map(|a| self.expr_any(*a))
-                    .collect::<CResult<Vec<u16>>>()?;
+                let regs = self.operands(args)?;
                 let acc = if regs.len() > 2 && regs[2..].contains(&dst) {
                     self.f().alloc()
                 } else {
@@ -109,8 +103,9 @@ impl Compiler<'_> {
                 | Intrinsic::Neq,
                 2,
             ) => {
-                let a = self.expr_any(args[0])?;
-                let b = self.expr_any(args[1])?;
+                let [a, b] = self.operands(args)?[..] else {
+                    unreachable!("two operands")
+                };
                 self.f().emit(match ins {
                     Intrinsic::Lt => Op::Lt(dst, a, b),
                     Intrinsic::Le => Op::Le(dst, a, b),
@@ -125,39 +120,63 @@ impl Compiler<'_> {
                 self.f().emit(Op::Not(dst, a));
             }
             (Intrinsic::Get, 2) => {
-                let a = self.expr_any(args[0])?;
-                let b = self.expr_any(args[1])?;
+                let [a, b] = self.operands(args)?[..] else {
+                    unreachable!("two operands")
+                };
                 self.f().emit(Op::Get(dst, a, b));
             }
-            (Intrinsic::Rem, 2) => self.call_layout(args, dst, |b| Op::RemOrCall(b, native))?,
-            (Intrinsic::Put, 3) => self.call_layout(args, dst, |b| Op::PutOrCall(b, native))?,
+            (Intrinsic::Rem, 2) => {
+                let [a, b] = self.operands(args)?[..] else {
+                    unreachable!("two operands")
+                };
+                self.f().emit(Op::Rem(dst, a, b));
+            }
+            (Intrinsic::Put, 3) => {
+                let [o, k, v] = self.operands(args)?[..] else {
+                    unreachable!("three operands")
+                };
+                self.f().emit(Op::Put(o, k, v));
+                // `put` returns the collection; a statement drops this move.
+                if o != dst {
+                    self.f().emit(Op::Move(dst, o));
+                }
+            }
             _ => return Ok(false),
         }
         self.reset(mark);
         Ok(true)
     }
 
-    /// Compiles `args` where a call would put them (after a callee slot that
-    /// stays empty) and emits `op(callee slot)`: an instruction that does the
-    /// common case itself and otherwise calls its native from that slot.
-    fn call_layout(&mut self, args: &[Value], dst: u16, op: impl Fn(u16) -> Op) -> CResult<()> {
-        if args.len() > MAX_CALL_ARGS {
-            return self.err("too many arguments in one call (splice an array instead)");
+    /// Registers holding the values of `args`, evaluated left to right. A
+    /// local is read in place, without a copy, unless it is a `var` and a
+    /// later argument may run code (a call could `set` it before the
+    /// instruction reads it, as `(+ x (do (set x 5) 1))` does): then its
+    /// value is copied to a temporary first, as a call's argument would be.
+    pub(super) fn operands(&mut self, args: &[Value]) -> CResult<Vec<u16>> {
+        let mut regs = Vec::with_capacity(args.len());
+        for (i, form) in args.iter().enumerate() {
+            let calm = args[i + 1..].iter().all(|v| {
+                !matches!(
+                    v,
+                    Value::Tuple(_) | Value::Array(_) | Value::Struct(_) | Value::Table(_)
+                )
+            });
+            let local = match *form {
+                Value::Symbol(s) => match self.resolve(s) {
+                    Some(Resolved::Local(r, kind)) if calm || kind == LocalKind::Def => Some(r),
+                    _ => None,
+                },
+                _ => None,
+            };
+            regs.push(match local {
+                Some(r) => r,
+                None => {
+                    let t = self.f().alloc();
+                    self.compile(*form, t, false)?;
+                    t
+                }
+            });
         }
-        let argc = args.len() as u16;
-        let base = if self.f().free == dst + 1 && dst >= self.scope_floor() {
-            self.f().alloc_n(argc);
-            dst
-        } else {
-            self.f().alloc_n(1 + argc)
-        };
-        for (i, v) in args.iter().enumerate() {
-            self.compile(*v, base + 1 + i as u16, false)?;
-        }
-        self.f().emit(op(base));
-        if base != dst {
-            self.f().emit(Op::Move(dst, base));
-        }
-        Ok(())
+        Ok(regs)
     }
 }

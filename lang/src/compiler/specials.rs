@@ -342,12 +342,13 @@ impl<'i> Compiler<'i> {
                     return self.err("expected (set (ds key) value)");
                 }
                 let mark = self.f().free;
-                let ds = self.expr_any(items[0])?;
-                let key = self.f().alloc_n(2);
-                self.compile(items[1], key, false)?;
-                self.compile(args[1], key + 1, false)?;
-                self.f().emit(Op::Put(ds, key));
-                self.f().emit(Op::Move(dst, key + 1));
+                let [ds, key, val] = self.operands(&[items[0], items[1], args[1]])?[..] else {
+                    unreachable!("three operands")
+                };
+                self.f().emit(Op::Put(ds, key, val));
+                if val != dst {
+                    self.f().emit(Op::Move(dst, val));
+                }
                 self.reset(mark);
             }
             _ => return self.err("expected symbol or (ds key) as the target of set"),

@@ -11,17 +11,102 @@
 //! with `pc` at the instruction still to execute, the top frame current, and
 //! every frame below holding its saved `pc` — so the general loop in
 //! `interp` simply continues. A small loop keeps its state in registers.
+//!
+//! The lane comes in two builds of one body: `windowed` sees a frame's
+//! registers as a fixed window of `WINDOW` slots and indexes it by the
+//! register number masked to the window, which needs no bounds check (every
+//! register of a frame is below its `nregs`, a compiler invariant, so for a
+//! frame of at most `WINDOW` registers the mask changes nothing); `sliced`
+//! indexes a slice, checked. The window may reach past the frame's
+//! registers, so it needs stack beyond the live top: the stack is grown for
+//! it only once the running code is hot (has spent `HOT` fuel in the lane
+//! without leaving it), because a fiber keeps its stack's capacity while it
+//! is parked, and a million parked fibers must not each keep a window.
 
 use crate::bytecode::{Op, Proto};
 use crate::fiber::Frame;
 use crate::heap::Heap;
 use crate::value::Value;
 
+/// Registers a frame may have to run in the windowed lane.
+pub const WINDOW: usize = 256;
+const MASK: usize = WINDOW - 1;
+/// Extra stack past a window when growing for one, so a few calls deeper
+/// still fit.
+const SLACK: usize = 64;
+/// Fuel the checked lane spends before its code counts as hot and gets a
+/// window: a fiber that switches on every message never pays for one.
+const HOT: i64 = 4096;
+
+/// The window of the frame at `base` with `nregs` registers, if it has at
+/// most `WINDOW` registers and the stack reaches that far.
+#[inline(always)]
+fn window(st: &mut [Value], base: usize, nregs: u16) -> Option<&mut [Value; WINDOW]> {
+    if nregs as usize > WINDOW {
+        return None;
+    }
+    st.get_mut(base..base + WINDOW)?.try_into().ok()
+}
+
+/// The registers of the frame at `base` with `nregs` registers, if the
+/// stack holds them.
+#[inline(always)]
+fn slice(st: &mut [Value], base: usize, nregs: u16) -> Option<&mut [Value]> {
+    let regs = st.get_mut(base..)?;
+    (regs.len() >= nregs as usize).then_some(regs)
+}
+
 /// Runs from `pc` in the top frame; returns the `pc` to continue at (in the
 /// then-top frame) and the remaining fuel.
+pub fn run(
+    protos: &[Proto],
+    heap: &mut Heap,
+    stack: &mut Vec<Value>,
+    frames: &mut Vec<Frame>,
+    maxstack: usize,
+    pc: usize,
+    fuel: i64,
+) -> (usize, i64) {
+    // The top frame's base if it may have a window, and whether the stack
+    // has room for one.
+    let fits = |stack: &Vec<Value>, frames: &[Frame]| {
+        let fr = frames.last().expect("frame");
+        let base = fr.base as usize;
+        (protos[fr.proto as usize].nregs as usize <= WINDOW)
+            .then(|| (base, stack.len() >= base + WINDOW))
+    };
+    match fits(stack, frames) {
+        Some((_, true)) => return windowed(protos, heap, stack, frames, maxstack, pc, fuel),
+        None => return sliced(protos, heap, stack, frames, maxstack, pc, fuel),
+        Some((_, false)) => {}
+    }
+    // No room for a window yet: run checked on a budget of `HOT` fuel.
+    // Code that spends it all without leaving the lane is hot: it gets a
+    // window (the lane returned in a consistent state, so it simply goes on).
+    let budget = fuel.min(HOT);
+    let (pc, left) = sliced(protos, heap, stack, frames, maxstack, pc, budget);
+    let fuel = fuel - (budget - left);
+    // A lane stops at a call or jump once `fuel <= 1`.
+    if left > 1 || fuel <= 0 {
+        return (pc, fuel);
+    }
+    match fits(stack, frames) {
+        Some((base, room)) => {
+            if !room {
+                stack.resize(base + WINDOW + SLACK, Value::Nil);
+            }
+            windowed(protos, heap, stack, frames, maxstack, pc, fuel)
+        }
+        None => sliced(protos, heap, stack, frames, maxstack, pc, fuel),
+    }
+}
+
+macro_rules! lane {
+    ($(#[$doc:meta])* $name:ident, $take:ident, $mask:expr) => {
+$(#[$doc])*
 #[inline(never)]
 #[allow(clippy::neg_cmp_op_on_partial_ord)] // NaN must fail every comparison, as in Janet
-pub fn run(
+fn $name(
     protos: &[Proto],
     heap: &mut Heap,
     stack: &mut [Value],
@@ -36,18 +121,19 @@ pub fn run(
     let (mut closure, mut pid) = (fr.closure, fr.proto);
     let mut proto = &protos[pid as usize];
     let mut code: &[Op] = &proto.code;
-    let st: &mut [Value] = &mut stack[..];
-    // The running frame's registers: `stack[base..]`, re-sliced on calls
-    // and returns, so a register access is one bounds check and no add.
-    let mut regs: &mut [Value] = &mut st[fr.base as usize..];
+    let st: &mut [Value] = stack;
+    // The running frame's registers, re-taken on calls and returns.
+    let Some(mut regs) = $take(st, fr.base as usize, proto.nregs) else {
+        return (pc, fuel);
+    };
     macro_rules! reg {
         ($r:expr) => {
-            regs[$r as usize]
+            regs[$r as usize & $mask]
         };
     }
     macro_rules! num {
         ($r:expr) => {
-            match &regs[$r as usize] {
+            match &regs[$r as usize & $mask] {
                 Value::Num(x) => *x,
                 _ => return (pc, fuel),
             }
@@ -118,22 +204,18 @@ pub fn run(
                 let r = num!(a) <= num!(b);
                 reg!(d) = Value::Bool(r);
             }
-            Op::RemOrCall(b, _) => {
-                let b = b as usize;
-                let (Value::Num(x), Value::Num(y)) = (regs[b + 1], regs[b + 2]) else {
-                    return (pc, fuel);
-                };
-                regs[b] = Value::Num(super::ops::remainder(x, y));
+            Op::Rem(d, a, b) => {
+                let r = super::ops::remainder(num!(a), num!(b));
+                reg!(d) = Value::Num(r);
             }
-            Op::PutOrCall(b, _) => {
-                let b = b as usize;
-                let (Value::Table(t), Value::Num(k)) = (regs[b + 1], regs[b + 2]) else {
+            Op::Put(o, k, v) => {
+                let (Value::Table(t), Value::Num(key)) = (reg!(o), reg!(k)) else {
                     return (pc, fuel);
                 };
-                if !super::ops::table_put_num(heap.tables.get_mut(t), k, regs[b + 3]) {
+                let val = reg!(v);
+                if !super::ops::table_put_num(heap.tables.get_mut(t), key, val) {
                     return (pc, fuel);
                 }
-                regs[b] = regs[b + 1];
             }
             Op::Get(d, o, k) => {
                 let (Value::Table(t), Value::Num(key)) = (reg!(o), reg!(k)) else {
@@ -147,10 +229,14 @@ pub fn run(
             Op::Not(d, a) => reg!(d) = Value::Bool(!reg!(a).truthy()),
             Op::Jmp(off) => jump!(off),
             Op::IncJmpLt(i, e, off) => {
-                let x = num!(i) + 1.0;
+                // In place: the counter is known to be a number, so only
+                // its payload is written (no tag store, one bounds check).
                 let lim = num!(e);
-                reg!(i) = Value::Num(x);
-                if x < lim {
+                let Value::Num(x) = &mut reg!(i) else {
+                    return (pc, fuel);
+                };
+                *x += 1.0;
+                if *x < lim {
                     // Always a loop's back edge (the compiler makes it only
                     // there), so it always pays fuel.
                     pc = (pc as isize + off as isize) as usize;
@@ -175,11 +261,11 @@ pub fn run(
                     Op::CallSelf(b, argc) => {
                         // The compiler checked the arity; the slot gets the
                         // callee as a plain call would leave it.
-                        regs[b as usize] = Value::Closure(closure);
-                        (b as usize, argc as usize, closure, pid, proto)
+                        reg!(b) = Value::Closure(closure);
+                        (b as usize & $mask, argc as usize, closure, pid, proto)
                     }
                     Op::Call(b, argc) => {
-                        let Value::Closure(c) = regs[b as usize] else {
+                        let Value::Closure(c) = reg!(b) else {
                             return (pc, fuel);
                         };
                         let cp = heap.closures.get(c).proto;
@@ -187,26 +273,24 @@ pub fn run(
                         if p.vararg || argc != p.nparams {
                             return (pc, fuel);
                         }
-                        (b as usize, argc as usize, c, cp, p)
+                        (b as usize & $mask, argc as usize, c, cp, p)
                     }
                     _ => unreachable!("matched a call"),
                 };
                 if frames.len() >= maxstack || fuel <= 1 {
                     return (pc, fuel);
                 }
-                // The callee's registers, relative to this frame's base.
-                let (first, end) = (b + 1, b + 1 + p.nregs as usize);
-                if regs.len() < end {
-                    // Growing the stack is the general loop's job.
+                let caller = frames.last_mut().expect("caller frame");
+                let nb = caller.base as usize + b + 1;
+                // Growing the stack is the general loop's job.
+                let Some(callee) = $take(st, nb, p.nregs) else {
                     return (pc, fuel);
-                }
+                };
                 fuel -= 1;
-                for v in regs[first + argc..end].iter_mut() {
+                for v in callee[argc..p.nregs as usize].iter_mut() {
                     *v = Value::Nil;
                 }
-                let caller = frames.last_mut().expect("caller frame");
                 caller.pc = (pc + 1) as u32;
-                let nb = caller.base as usize + first;
                 let top = ((nb + p.nregs as usize) as u32).max(caller.top);
                 frames.push(Frame {
                     closure: c,
@@ -218,7 +302,7 @@ pub fn run(
                 (closure, pid) = (c, cp);
                 proto = p;
                 code = &p.code;
-                regs = &mut st[nb..];
+                regs = callee;
                 pc = 0;
                 continue;
             }
@@ -227,14 +311,19 @@ pub fn run(
                     return (pc, fuel);
                 }
                 let v = reg!(r);
-                let callee = frames.pop().expect("callee frame");
-                let caller = *frames.last().expect("caller frame");
+                let callee = *frames.last().expect("callee frame");
+                let caller = frames[frames.len() - 2];
+                let cp = &protos[caller.proto as usize];
+                let Some(w) = $take(st, caller.base as usize, cp.nregs) else {
+                    return (pc, fuel);
+                };
+                frames.pop();
                 (closure, pid) = (caller.closure, caller.proto);
-                proto = &protos[pid as usize];
+                proto = cp;
                 code = &proto.code;
-                let base = caller.base as usize;
-                regs = &mut st[base..];
-                regs[callee.base as usize - 1 - base] = v;
+                regs = w;
+                // The callee slot is a register of the caller.
+                reg!(callee.base as usize - 1 - caller.base as usize) = v;
                 pc = caller.pc as usize;
                 continue;
             }
@@ -322,7 +411,6 @@ pub fn run(
             | Op::Neq(..)
             | Op::GetIdx(..)
             | Op::SliceFrom(..)
-            | Op::Put(..)
             | Op::TailCall(..)
             | Op::CallSplat(..)
             | Op::TailCallSplat(..)
@@ -342,3 +430,18 @@ pub fn run(
         pc += 1;
     }
 }
+    };
+}
+
+lane!(
+    /// The lane over a fixed register window (see the module comment).
+    windowed,
+    window,
+    MASK
+);
+lane!(
+    /// The lane over a checked register slice.
+    sliced,
+    slice,
+    usize::MAX
+);

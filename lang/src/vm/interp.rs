@@ -583,38 +583,27 @@ impl Isolate {
                     let (ov, kv) = num2!(stack, base, o, k);
                     stack[base + d as usize] = super::ops::get(heap, ov, kv);
                 }
-                Op::RemOrCall(b, native) => {
-                    let ab = base + b as usize;
-                    if let (Value::Num(x), Value::Num(y)) = (stack[ab + 1], stack[ab + 2]) {
-                        stack[ab] = Value::Num(super::ops::remainder(x, y));
+                Op::Rem(d, a, b) => {
+                    let (x, y) = num2!(stack, base, a, b);
+                    if let (Value::Num(x), Value::Num(y)) = (x, y) {
+                        stack[base + d as usize] = Value::Num(super::ops::remainder(x, y));
                     } else {
-                        stack[ab] = Value::Native(native);
-                        save!();
-                        return Exit::Call {
-                            ab,
-                            argc: 2,
-                            tail: false,
-                        };
+                        arith_slow!("%", "r%", d, x, y)
                     }
                 }
-                Op::PutOrCall(b, native) => {
-                    let ab = base + b as usize;
-                    let done = match (stack[ab + 1], stack[ab + 2]) {
-                        (Value::Table(t), Value::Num(k)) => {
-                            super::ops::table_put_num(heap.tables.get_mut(t), k, stack[ab + 3])
+                Op::Put(o, k, v) => {
+                    let (ov, kv) = num2!(stack, base, o, k);
+                    let val = stack[base + v as usize];
+                    let done = match (ov, kv) {
+                        (Value::Table(t), Value::Num(key)) => {
+                            super::ops::table_put_num(heap.tables.get_mut(t), key, val)
                         }
                         _ => false,
                     };
-                    if done {
-                        stack[ab] = stack[ab + 1];
-                    } else {
-                        stack[ab] = Value::Native(native);
-                        save!();
-                        return Exit::Call {
-                            ab,
-                            argc: 3,
-                            tail: false,
-                        };
+                    if !done {
+                        if let Err(m) = super::ops::put(heap, ov, kv, val) {
+                            fail!(m)
+                        }
                     }
                 }
                 Op::GetIdx(d, o, i) => {

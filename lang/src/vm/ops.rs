@@ -9,7 +9,7 @@ use super::interp::{Exit, MethodCall};
 use crate::bytecode::{Op, Proto};
 use crate::heap::Heap;
 use crate::printer;
-use crate::table::{hash_num, hash_sym, index_of, TableObj, KEYWORD_TAG};
+use crate::table::{hash_num, hash_sym, num_index, TableObj, KEYWORD_TAG};
 use crate::value::Value;
 
 /// Error text for arithmetic on non-numbers, as Janet words it.
@@ -80,17 +80,15 @@ pub fn remainder(x: f64, y: f64) -> f64 {
 /// Not inlined: it would crowd the fast lane's registers.
 #[inline(never)]
 pub fn table_put_num(tb: &mut TableObj, key: f64, val: Value) -> bool {
-    if key.is_nan() {
-        return false;
-    }
-    // An index inside the array part lives only there (see `table`).
-    if let Some(i) = index_of(Value::Num(key)) {
-        if tb.put_index(i, val) {
-            return true;
-        }
-    }
+    let hash = match num_index(key) {
+        // An index inside the array part lives only there (see `table`).
+        Some(i) if tb.put_index(i, val) => return true,
+        Some(i) => i as u64,
+        None if key.is_nan() => return false,
+        None => hash_num(key),
+    };
     let k = Value::Num(key);
-    tb.put(k, hash_num(key), val, |x| x == k);
+    tb.put(k, hash, val, |x| x == k);
     true
 }
 
@@ -99,10 +97,13 @@ pub fn table_put_num(tb: &mut TableObj, key: f64, val: Value) -> bool {
 #[inline(never)]
 pub fn table_get_num(tb: &TableObj, key: f64) -> Option<Value> {
     let k = Value::Num(key);
-    let found = match index_of(k).and_then(|i| tb.get_index(i)) {
+    let found = match num_index(key) {
         // An index inside the array part lives only there (see `table`).
-        Some(Value::Nil) => None,
-        Some(v) => Some(v),
+        Some(i) => match tb.get_index(i) {
+            Some(Value::Nil) => None,
+            Some(v) => Some(v),
+            None => tb.get(i as u64, |x| x == k),
+        },
         None => tb.get(hash_num(key), |x| x == k),
     };
     match found {
@@ -288,9 +289,6 @@ pub fn slow_op(
             let entry = protos[pid as usize].consts[k as usize];
             let kv = Value::Keyword(heap.syms.intern(b"value"));
             put(heap, entry, kv, stack[r(s)]).map_err(Exit::Error)?;
-        }
-        Op::Put(ds, k) => {
-            put(heap, stack[r(ds)], stack[r(k)], stack[r(k) + 1]).map_err(Exit::Error)?;
         }
         Op::SliceFrom(d, o, i) => {
             let items = heap
