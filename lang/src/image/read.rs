@@ -186,9 +186,6 @@ impl Restorer<'_> {
                 let op = get_op(&mut self.inp)?;
                 match op {
                     Op::Closure(_, p) if p as usize >= total => return None,
-                    Op::RemOrCall(_, f) | Op::PutOrCall(_, f) if f >= self.base.natives => {
-                        return None
-                    }
                     _ => {}
                 }
                 code.push(op);
