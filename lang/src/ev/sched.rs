@@ -12,6 +12,7 @@
 use super::grant::Grant;
 use super::ops::Ops;
 use super::task_table::TaskTable;
+use crate::fiber::Frame;
 use crate::value::{Ref, Value};
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, VecDeque};
@@ -124,9 +125,19 @@ pub struct Loop {
     pub uid: u64,
     /// Rust operations in flight (I/O).
     pub ops: Ops,
+    /// Emptied register stacks and frame vectors of tasks that returned,
+    /// for the next `ev/go` (`recycle`, `reuse`).
+    spare: Vec<(Vec<Value>, Vec<Frame>)>,
     seq: u64,
     next_id: u64,
 }
+
+/// Finished tasks' buffers kept for reuse, at most.
+const SPARE_MAX: usize = 256;
+/// Register stacks larger than this (values) are freed, not kept: about
+/// what a new task's stack starts with, so a reused one never makes a
+/// small task big (a parked task must stay under 1 KiB).
+const SPARE_STACK_MAX: usize = 32;
 
 /// Fiber flag bit marking a task's root fiber (beside the env flags).
 pub const FLAG_TASK: u32 = 1 << 8;
@@ -153,6 +164,24 @@ impl Loop {
             self.ready.push_back(fiber);
         }
         self.next_id
+    }
+
+    /// Keeps the buffers of a task's fiber that returned (both empty) for
+    /// a later task, unless they are large or enough are kept already.
+    pub fn recycle(&mut self, mut stack: Vec<Value>, mut frames: Vec<Frame>) {
+        stack.clear();
+        frames.clear();
+        if self.spare.len() < SPARE_MAX
+            && stack.capacity() <= SPARE_STACK_MAX
+            && frames.capacity() <= 8
+        {
+            self.spare.push((stack, frames));
+        }
+    }
+
+    /// Buffers for a new task's fiber, if a finished one left some.
+    pub fn reuse(&mut self) -> Option<(Vec<Value>, Vec<Frame>)> {
+        self.spare.pop()
     }
 
     /// Parks the current task; returns the wait's sequence number, or None

@@ -23,6 +23,12 @@ use crate::fiber::FiberStatus;
 use crate::isolate::Isolate;
 use crate::value::{Ref, Signal, Value};
 
+/// Registers a new fiber's stack has room for beyond its function's own
+/// window: the window's slack (`setup_frame` adds 8) and a small callee.
+const FIRST_STACK: usize = 2 + 8 + 16;
+/// Frames a new fiber has room for.
+const FIRST_FRAMES: usize = 4;
+
 impl Isolate {
     /// Moves the running registers into fiber `f`'s object.
     pub(crate) fn save_state(&mut self, f: Ref) {
@@ -64,13 +70,23 @@ impl Isolate {
                 };
                 let p = &self.protos[self.heap.closures.get(c).proto as usize];
                 let takes_arg = p.vararg || p.nparams + p.nopt > 0;
-                let mut stack = vec![func];
+                // A new fiber may come with the buffers of a finished task
+                // (`ev::sched::Loop::spare`); either way it gets room for
+                // its first window and a call or two at once, rather than
+                // growing by reallocation on its first calls.
+                let fib = self.heap.fibers.get_mut(f);
+                let maxstack = fib.maxstack as usize;
+                let mut stack = std::mem::take(&mut fib.stack);
+                let mut frames = std::mem::take(&mut fib.frames);
+                stack.clear();
+                frames.clear();
+                stack.reserve_exact(FIRST_STACK + p.nregs as usize);
+                frames.reserve_exact(FIRST_FRAMES);
+                stack.push(func);
                 if takes_arg {
                     stack.push(value);
                 }
                 let argc = stack.len() - 1;
-                let mut frames = Vec::new();
-                let maxstack = self.heap.fibers.get(f).maxstack as usize;
                 if let Setup::Err(m) = setup_frame(
                     &mut self.heap,
                     &self.protos,
