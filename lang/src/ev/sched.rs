@@ -134,9 +134,9 @@ pub struct Loop {
 
 /// Finished tasks' buffers kept for reuse, at most.
 const SPARE_MAX: usize = 256;
-/// Register stacks larger than this (values) are freed, not kept: about
-/// what a new task's stack starts with, so a reused one never makes a
-/// small task big (a parked task must stay under 1 KiB).
+/// Register stacks larger than this (values) are freed, not kept, so a
+/// reused one never makes a small task big (a parked task must stay under
+/// 1 KiB).
 const SPARE_STACK_MAX: usize = 32;
 
 /// Fiber flag bit marking a task's root fiber (beside the env flags).
