@@ -57,10 +57,8 @@ fn task_bytes(iso: &Isolate, t: Ref) -> Vec<(&'static str, usize)> {
         ),
         ("task closure", closure),
         ("task-table slot", size_of::<Option<TaskInfo>>()),
-        (
-            "task waiters",
-            info.waiters.capacity() * size_of::<TaskWaiter>(),
-        ),
+        // Joiners live in a box that a task without any does not have.
+        ("task waiters", std::mem::size_of_val(info.waiters())),
         ("channel waiter record", size_of::<Waiter>()),
     ]
 }
@@ -123,9 +121,10 @@ fn parked_task_records_are_pinned() {
     // the select flag.
     assert_eq!(size_of::<Waiter>(), 32);
     assert_eq!(size_of::<TaskWaiter>(), 16);
-    // State with its resume value, id, waiters, supervisor, a pending
-    // cancel and a grant: one slot per fiber index in the task table.
-    assert_eq!(size_of::<Option<TaskInfo>>(), 120);
+    // State with its resume value, id, supervisor, grant, the observed
+    // flag and the box of rare parts (joiners, a pending cancel): one slot
+    // per fiber index in the task table.
+    assert_eq!(size_of::<Option<TaskInfo>>(), 88);
     // Three vectors (stack, frames, open upvalues), two values (function,
     // last signal payload) and the links and counters.
     assert_eq!(size_of::<Fiber>(), 168);

@@ -188,7 +188,7 @@ fn select_clauses(iso: &mut Isolate, clauses: &[Value]) -> Result<Value, Flow> {
             }
             Clause::Task(f) => {
                 if let Some(info) = iso.ev.tasks.get_mut(&f) {
-                    info.waiters.push(TaskWaiter {
+                    info.add_waiter(TaskWaiter {
                         task,
                         seq,
                         kind: JoinKind::Select,

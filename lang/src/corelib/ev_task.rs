@@ -119,7 +119,7 @@ fn wait_on(iso: &mut Isolate, target: Ref, kind: JoinKind) -> Result<Value, Flow
     let (task, seq) = park(iso)?;
     if let Some(info) = iso.ev.tasks.get_mut(&target) {
         info.observed = true;
-        info.waiters.push(TaskWaiter { task, seq, kind });
+        info.add_waiter(TaskWaiter { task, seq, kind });
     }
     Err(await_flow())
 }
@@ -175,7 +175,7 @@ fn wait_any(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
     let (task, seq) = park(iso)?;
     for f in refs {
         if let Some(info) = iso.ev.tasks.get_mut(&f) {
-            info.waiters.push(TaskWaiter { task, seq, kind });
+            info.add_waiter(TaskWaiter { task, seq, kind });
         }
     }
     Err(await_flow())

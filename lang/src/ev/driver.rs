@@ -260,8 +260,8 @@ pub fn finish_task(iso: &mut Isolate, t: Ref, sig: Signal, v: Value, is_main: bo
         let frames = std::mem::take(&mut fib.frames);
         iso.ev.recycle(stack, frames);
     }
-    let observed = info.observed || !info.waiters.is_empty() || info.supervisor != Value::Nil;
-    for w in &info.waiters {
+    let observed = info.observed || !info.waiters().is_empty() || info.supervisor != Value::Nil;
+    for w in info.waiters() {
         let r = match w.kind {
             JoinKind::Join if failed => Resume::Error(v),
             JoinKind::Join => Resume::Value(v),

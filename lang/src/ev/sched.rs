@@ -63,15 +63,61 @@ pub struct TaskWaiter {
 pub struct TaskInfo {
     pub state: TaskState,
     pub id: u64,
-    pub waiters: Vec<TaskWaiter>,
-    /// Someone promised to look at its result (scope, gather, join...).
-    pub observed: bool,
     /// Supervisor channel, or nil.
     pub supervisor: Value,
-    /// A cancel asked for while the task itself was running.
-    pub cancel_pending: Option<Value>,
     /// What its finished wait handed it, until it resumes (`ev::grant`).
     pub grant: Option<Grant>,
+    /// Someone promised to look at its result (scope, gather, join...).
+    pub observed: bool,
+    /// Joiners and a pending cancel, boxed: most tasks (a million of them
+    /// in skynet) never have either, and every task has a table slot.
+    rare: Option<Box<TaskRare>>,
+}
+
+/// The parts of a task few tasks use.
+#[derive(Debug, Default)]
+struct TaskRare {
+    waiters: Vec<TaskWaiter>,
+    /// A cancel asked for while the task itself was running.
+    cancel_pending: Option<Value>,
+}
+
+impl TaskInfo {
+    /// A task in `state` with no joiners and no pending cancel.
+    pub fn new(state: TaskState, id: u64, supervisor: Value) -> TaskInfo {
+        TaskInfo {
+            state,
+            id,
+            supervisor,
+            grant: None,
+            observed: false,
+            rare: None,
+        }
+    }
+
+    /// Tasks waiting for this one to finish.
+    pub fn waiters(&self) -> &[TaskWaiter] {
+        self.rare.as_ref().map_or(&[], |r| &r.waiters)
+    }
+
+    /// Adds a task waiting for this one to finish.
+    pub fn add_waiter(&mut self, w: TaskWaiter) {
+        self.rare.get_or_insert_with(Box::default).waiters.push(w);
+    }
+
+    /// The cancel asked for while the task was running, if any.
+    pub fn cancel_pending(&self) -> Option<Value> {
+        self.rare.as_ref().and_then(|r| r.cancel_pending)
+    }
+
+    /// Takes the pending cancel.
+    pub fn take_cancel_pending(&mut self) -> Option<Value> {
+        self.rare.as_mut().and_then(|r| r.cancel_pending.take())
+    }
+
+    fn set_cancel_pending(&mut self, err: Value) {
+        self.rare.get_or_insert_with(Box::default).cancel_pending = Some(err);
+    }
 }
 
 /// A timer: at `at`, wake `task` if still parked with `seq`.
@@ -148,15 +194,11 @@ impl Loop {
         self.next_id += 1;
         self.tasks.insert(
             fiber,
-            TaskInfo {
-                state: TaskState::Ready(Resume::Value(value)),
-                id: self.next_id,
-                waiters: Vec::new(),
-                observed: false,
+            TaskInfo::new(
+                TaskState::Ready(Resume::Value(value)),
+                self.next_id,
                 supervisor,
-                cancel_pending: None,
-                grant: None,
-            },
+            ),
         );
         if front {
             self.ready.push_front(fiber);
@@ -192,7 +234,7 @@ impl Loop {
         let seq = self.seq;
         let info = self.tasks.get_mut(&t)?;
         info.state = TaskState::Parked { seq };
-        if let Some(e) = info.cancel_pending.take() {
+        if let Some(e) = info.take_cancel_pending() {
             self.wake(t, seq, Resume::Error(e));
         }
         Some(seq)
@@ -269,7 +311,7 @@ impl Loop {
                 info.grant = None;
                 info.state = TaskState::Ready(Resume::Error(err));
             }
-            TaskState::Running => info.cancel_pending = Some(err),
+            TaskState::Running => info.set_cancel_pending(err),
             TaskState::Parked { .. } => {
                 info.state = TaskState::Ready(Resume::Error(err));
                 self.ready.push_back(task);
@@ -299,13 +341,13 @@ impl Loop {
         for (t, info) in &self.tasks {
             out.push(Value::Fiber(t));
             out.push(info.supervisor);
-            if let Some(e) = info.cancel_pending {
+            if let Some(e) = info.cancel_pending() {
                 out.push(e);
             }
             if let TaskState::Ready(Resume::Value(v) | Resume::Error(v)) = info.state {
                 out.push(v);
             }
-            out.extend(info.waiters.iter().map(|w| Value::Fiber(w.task)));
+            out.extend(info.waiters().iter().map(|w| Value::Fiber(w.task)));
         }
         for t in &self.timers {
             out.push(Value::Fiber(t.task));
