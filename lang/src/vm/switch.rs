@@ -40,6 +40,7 @@ fn swap_in(
     frames: &mut Vec<crate::fiber::Frame>,
     open_upvals: &mut Vec<Ref>,
 ) {
+    debug_assert!(stack.is_empty() && frames.is_empty() && open_upvals.is_empty());
     std::mem::swap(&mut fib.stack, stack);
     std::mem::swap(&mut fib.frames, frames);
     std::mem::swap(&mut fib.open_upvals, open_upvals);
@@ -55,6 +56,7 @@ impl Isolate {
         // Swapped, not taken: the other side is empty (the invariant in
         // `fiber`), and a swap needs no drop of the vectors it replaces.
         let fib = self.heap.fibers.get_mut(f);
+        debug_assert!(fib.stack.is_empty() && fib.frames.is_empty() && fib.open_upvals.is_empty());
         std::mem::swap(&mut fib.stack, &mut self.stack);
         std::mem::swap(&mut fib.frames, &mut self.frames);
         std::mem::swap(&mut fib.open_upvals, &mut self.open_upvals);
