@@ -28,8 +28,9 @@ use crate::value::{Ref, Signal, Value};
 /// (8). No more: a parked task keeps its capacity, and most tasks of a
 /// spawn-heavy program call only natives.
 const FIRST_STACK: usize = 2 + 8;
-/// Frames a new fiber has room for.
-const FIRST_FRAMES: usize = 4;
+/// Frames a new fiber has room for: its function and one callee (a task
+/// body calling its worker). Deeper tasks grow the vector by doubling.
+const FIRST_FRAMES: usize = 2;
 
 /// Moves a suspended fiber's vectors into the VM's (which are empty: the
 /// running fiber's were saved first) and leaves the fiber the empty ones.
