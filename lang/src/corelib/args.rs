@@ -8,6 +8,7 @@ use crate::printer;
 use crate::value::{Ref, Value};
 
 /// Checks the argument count.
+#[inline]
 pub fn arity(
     iso: &mut Isolate,
     args: &[Value],
@@ -16,14 +17,22 @@ pub fn arity(
 ) -> Result<(), Flow> {
     let n = args.len();
     if n < min || max.is_some_and(|m| n > m) {
-        let expected = match max {
-            Some(m) if m == min => format!("{}", m),
-            Some(m) => format!("{}-{}", min, m),
-            None => format!("at least {}", min),
-        };
-        return Err(iso.err(format!("arity mismatch, expected {}, got {}", expected, n)));
+        return Err(arity_error(iso, n, min, max));
     }
     Ok(())
+}
+
+// Out of line: every native checks its arity, and the message building
+// would otherwise be inlined into each of them.
+#[cold]
+#[inline(never)]
+fn arity_error(iso: &mut Isolate, n: usize, min: usize, max: Option<usize>) -> Flow {
+    let expected = match max {
+        Some(m) if m == min => format!("{}", m),
+        Some(m) => format!("{}-{}", min, m),
+        None => format!("at least {}", min),
+    };
+    iso.err(format!("arity mismatch, expected {}, got {}", expected, n))
 }
 
 fn bad(iso: &mut Isolate, args: &[Value], i: usize, what: &str) -> Flow {

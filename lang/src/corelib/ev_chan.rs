@@ -65,12 +65,18 @@ fn sliding(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
     buffer_spec(iso, a, "sliding")
 }
 
+// `give` and `take` look the channel up once, in `try_give`/`try_take`;
+// a non-channel argument is told apart from a closed channel only on that
+// (rare) path.
 fn give(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
     args::arity(iso, a, 2, Some(2))?;
-    let ch = chan_arg(iso, a, 0)?;
+    let ch = a[0];
     match chan::try_give(iso, ch, a[1]) {
         TryGive::Done => Ok(ch),
-        TryGive::Closed => Err(iso.err("cannot write to closed channel")),
+        TryGive::Closed => {
+            chan_arg(iso, a, 0)?;
+            Err(iso.err("cannot write to closed channel"))
+        }
         TryGive::Full => {
             let (task, seq) = park(iso)?;
             let w = Waiter {
@@ -87,10 +93,13 @@ fn give(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
 
 fn take(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
     args::arity(iso, a, 1, Some(3))?;
-    let ch = chan_arg(iso, a, 0)?;
+    let ch = a[0];
     match chan::try_take(iso, ch) {
         TryTake::Got(x) => Ok(x),
-        TryTake::Closed => Ok(Value::Nil),
+        TryTake::Closed => {
+            chan_arg(iso, a, 0)?;
+            Ok(Value::Nil)
+        }
         TryTake::Empty => {
             let timeout = match a.get(1) {
                 Some(Value::Nil) | None => None,
@@ -179,7 +188,7 @@ fn select_clauses(iso: &mut Isolate, clauses: &[Value]) -> Result<Value, Flow> {
             }
             Clause::Task(f) => {
                 if let Some(info) = iso.ev.tasks.get_mut(&f) {
-                    info.waiters.push(TaskWaiter {
+                    info.add_waiter(TaskWaiter {
                         task,
                         seq,
                         kind: JoinKind::Select,

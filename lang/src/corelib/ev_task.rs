@@ -63,7 +63,14 @@ fn go(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
             .and_then(|t| iso.ev.tasks.get(&t))
             .map_or(Value::Nil, |i| i.supervisor),
     };
-    iso.heap.fibers.get_mut(fiber).flags |= FLAG_TASK;
+    let spare = iso.ev.reuse();
+    let fib = iso.heap.fibers.get_mut(fiber);
+    fib.flags |= FLAG_TASK;
+    if let Some((stack, frames)) = spare {
+        if fib.status == FiberStatus::New && fib.stack.capacity() == 0 {
+            (fib.stack, fib.frames) = (stack, frames);
+        }
+    }
     iso.ev.spawn(fiber, args::opt(a, 1), supervisor, false);
     Ok(Value::Fiber(fiber))
 }
@@ -112,7 +119,7 @@ fn wait_on(iso: &mut Isolate, target: Ref, kind: JoinKind) -> Result<Value, Flow
     let (task, seq) = park(iso)?;
     if let Some(info) = iso.ev.tasks.get_mut(&target) {
         info.observed = true;
-        info.waiters.push(TaskWaiter { task, seq, kind });
+        info.add_waiter(TaskWaiter { task, seq, kind });
     }
     Err(await_flow())
 }
@@ -168,7 +175,7 @@ fn wait_any(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
     let (task, seq) = park(iso)?;
     for f in refs {
         if let Some(info) = iso.ev.tasks.get_mut(&f) {
-            info.waiters.push(TaskWaiter { task, seq, kind });
+            info.add_waiter(TaskWaiter { task, seq, kind });
         }
     }
     Err(await_flow())

@@ -16,7 +16,7 @@ use crate::value::{Ref, Value};
 use std::any::Any;
 use std::collections::VecDeque;
 
-use super::sched::Resume;
+use super::sched::{Loop, Resume};
 
 /// The buffer policy.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -165,11 +165,8 @@ fn tagged(iso: &mut Isolate, w: &Waiter, tag: &str, ch: Value, x: Option<Value>)
     iso.heap.tuple(items)
 }
 
-/// Pops the first live waiter of the chosen queue.
-fn pop_live(iso: &mut Isolate, ch: Value, givers: bool) -> Option<Waiter> {
-    let Isolate { heap, ev, .. } = iso;
-    let c = chan_in(&mut heap.abstracts, ch)?;
-    let q = if givers { &mut c.givers } else { &mut c.takers };
+/// Pops the first live waiter of `q` (stale records are dropped as met).
+fn pop_live(q: &mut VecDeque<Waiter>, ev: &Loop) -> Option<Waiter> {
     while let Some(w) = q.pop_front() {
         if ev.is_parked(w.task, w.seq) {
             return Some(w);
@@ -178,19 +175,32 @@ fn pop_live(iso: &mut Isolate, ch: Value, givers: bool) -> Option<Waiter> {
     None
 }
 
+/// Wakes giver or taker `w` whose wait `tag` committed; `x` is what a
+/// taker receives.
+fn commit(iso: &mut Isolate, w: &Waiter, tag: &str, ch: Value, x: Option<Value>) {
+    let r = tagged(iso, w, tag, ch, x);
+    iso.ev.wake(w.task, w.seq, Resume::Value(r));
+}
+
 /// Gives `v` without parking: to a parked taker, else into the buffer.
+/// The channel is looked up once; only a select waiter's tagged result
+/// needs the heap again.
 pub fn try_give(iso: &mut Isolate, ch: Value, v: Value) -> TryGive {
-    match get_mut(iso, ch) {
-        None => return TryGive::Closed,
-        Some(c) if c.closed => return TryGive::Closed,
-        Some(_) => {}
+    let Isolate { heap, ev, .. } = iso;
+    let Some(c) = chan_in(&mut heap.abstracts, ch) else {
+        return TryGive::Closed;
+    };
+    if c.closed {
+        return TryGive::Closed;
     }
-    if let Some(w) = pop_live(iso, ch, false) {
-        let r = tagged(iso, &w, "take", ch, Some(v));
-        iso.ev.wake(w.task, w.seq, Resume::Value(r));
+    if let Some(w) = pop_live(&mut c.takers, ev) {
+        if w.select {
+            commit(iso, &w, "take", ch, Some(v));
+        } else {
+            ev.wake(w.task, w.seq, Resume::Value(v));
+        }
         return TryGive::Done;
     }
-    let c = get_mut(iso, ch).expect("channel");
     match c.cap {
         Cap::Unbounded => c.items.push_back(v),
         Cap::Bounded(n) if c.items.len() < n => c.items.push_back(v),
@@ -224,28 +234,32 @@ pub fn give_nowait(iso: &mut Isolate, ch: Value, v: Value) {
 /// Takes without parking: from the buffer (refilled from a parked giver),
 /// else straight from a parked giver.
 pub fn try_take(iso: &mut Isolate, ch: Value) -> TryTake {
-    let Some(c) = get_mut(iso, ch) else {
+    let Isolate { heap, ev, .. } = iso;
+    let Some(c) = chan_in(&mut heap.abstracts, ch) else {
         return TryTake::Closed;
     };
-    if let Some(x) = c.items.pop_front() {
-        if let Some(w) = pop_live(iso, ch, true) {
-            if let Some(c) = get_mut(iso, ch) {
+    let (got, giver) = match c.items.pop_front() {
+        Some(x) => {
+            let giver = pop_live(&mut c.givers, ev);
+            if let Some(w) = &giver {
                 c.items.push_back(w.value);
             }
-            let r = tagged(iso, &w, "give", ch, None);
-            iso.ev.wake(w.task, w.seq, Resume::Value(r));
+            (x, giver)
         }
-        return TryTake::Got(x);
+        None => match pop_live(&mut c.givers, ev) {
+            Some(w) => (w.value, Some(w)),
+            None if c.closed => return TryTake::Closed,
+            None => return TryTake::Empty,
+        },
+    };
+    if let Some(w) = giver {
+        if w.select {
+            commit(iso, &w, "give", ch, None);
+        } else {
+            ev.wake(w.task, w.seq, Resume::Value(ch));
+        }
     }
-    if let Some(w) = pop_live(iso, ch, true) {
-        let r = tagged(iso, &w, "give", ch, None);
-        iso.ev.wake(w.task, w.seq, Resume::Value(r));
-        return TryTake::Got(w.value);
-    }
-    match get_mut(iso, ch) {
-        Some(c) if !c.closed => TryTake::Empty,
-        _ => TryTake::Closed,
-    }
+    TryTake::Got(got)
 }
 
 /// Closes `ch`: parked takers and givers wake with nil (`[:close ch]` in

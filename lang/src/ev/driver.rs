@@ -253,8 +253,14 @@ pub fn finish_task(iso: &mut Isolate, t: Ref, sig: Signal, v: Value, is_main: bo
         return;
     };
     let failed = sig == Signal::Error;
-    let observed = info.observed || !info.waiters.is_empty() || info.supervisor != Value::Nil;
-    for w in &info.waiters {
+    if sig == Signal::Ok {
+        let fib = iso.heap.fibers.get_mut(t);
+        let stack = std::mem::take(&mut fib.stack);
+        let frames = std::mem::take(&mut fib.frames);
+        iso.ev.recycle(stack, frames);
+    }
+    let observed = info.observed || !info.waiters().is_empty() || info.supervisor != Value::Nil;
+    for w in info.waiters() {
         let r = match w.kind {
             JoinKind::Join if failed => Resume::Error(v),
             JoinKind::Join => Resume::Value(v),

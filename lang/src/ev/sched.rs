@@ -12,6 +12,7 @@
 use super::grant::Grant;
 use super::ops::Ops;
 use super::task_table::TaskTable;
+use crate::fiber::Frame;
 use crate::value::{Ref, Value};
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, VecDeque};
@@ -62,15 +63,61 @@ pub struct TaskWaiter {
 pub struct TaskInfo {
     pub state: TaskState,
     pub id: u64,
-    pub waiters: Vec<TaskWaiter>,
-    /// Someone promised to look at its result (scope, gather, join...).
-    pub observed: bool,
     /// Supervisor channel, or nil.
     pub supervisor: Value,
-    /// A cancel asked for while the task itself was running.
-    pub cancel_pending: Option<Value>,
     /// What its finished wait handed it, until it resumes (`ev::grant`).
     pub grant: Option<Grant>,
+    /// Someone promised to look at its result (scope, gather, join...).
+    pub observed: bool,
+    /// Joiners and a pending cancel, boxed: most tasks (a million of them
+    /// in skynet) never have either, and every task has a table slot.
+    rare: Option<Box<TaskRare>>,
+}
+
+/// The parts of a task few tasks use.
+#[derive(Debug, Default)]
+struct TaskRare {
+    waiters: Vec<TaskWaiter>,
+    /// A cancel asked for while the task itself was running.
+    cancel_pending: Option<Value>,
+}
+
+impl TaskInfo {
+    /// A task in `state` with no joiners and no pending cancel.
+    pub fn new(state: TaskState, id: u64, supervisor: Value) -> TaskInfo {
+        TaskInfo {
+            state,
+            id,
+            supervisor,
+            grant: None,
+            observed: false,
+            rare: None,
+        }
+    }
+
+    /// Tasks waiting for this one to finish.
+    pub fn waiters(&self) -> &[TaskWaiter] {
+        self.rare.as_ref().map_or(&[], |r| &r.waiters)
+    }
+
+    /// Adds a task waiting for this one to finish.
+    pub fn add_waiter(&mut self, w: TaskWaiter) {
+        self.rare.get_or_insert_with(Box::default).waiters.push(w);
+    }
+
+    /// The cancel asked for while the task was running, if any.
+    pub fn cancel_pending(&self) -> Option<Value> {
+        self.rare.as_ref().and_then(|r| r.cancel_pending)
+    }
+
+    /// Takes the pending cancel.
+    pub fn take_cancel_pending(&mut self) -> Option<Value> {
+        self.rare.as_mut().and_then(|r| r.cancel_pending.take())
+    }
+
+    fn set_cancel_pending(&mut self, err: Value) {
+        self.rare.get_or_insert_with(Box::default).cancel_pending = Some(err);
+    }
 }
 
 /// A timer: at `at`, wake `task` if still parked with `seq`.
@@ -124,9 +171,19 @@ pub struct Loop {
     pub uid: u64,
     /// Rust operations in flight (I/O).
     pub ops: Ops,
+    /// Emptied register stacks and frame vectors of tasks that returned,
+    /// for the next `ev/go` (`recycle`, `reuse`).
+    spare: Vec<(Vec<Value>, Vec<Frame>)>,
     seq: u64,
     next_id: u64,
 }
+
+/// Finished tasks' buffers kept for reuse, at most.
+const SPARE_MAX: usize = 256;
+/// Register stacks larger than this (values) are freed, not kept, so a
+/// reused one never makes a small task big (a parked task must stay under
+/// 1 KiB).
+const SPARE_STACK_MAX: usize = 32;
 
 /// Fiber flag bit marking a task's root fiber (beside the env flags).
 pub const FLAG_TASK: u32 = 1 << 8;
@@ -137,15 +194,11 @@ impl Loop {
         self.next_id += 1;
         self.tasks.insert(
             fiber,
-            TaskInfo {
-                state: TaskState::Ready(Resume::Value(value)),
-                id: self.next_id,
-                waiters: Vec::new(),
-                observed: false,
+            TaskInfo::new(
+                TaskState::Ready(Resume::Value(value)),
+                self.next_id,
                 supervisor,
-                cancel_pending: None,
-                grant: None,
-            },
+            ),
         );
         if front {
             self.ready.push_front(fiber);
@@ -153,6 +206,24 @@ impl Loop {
             self.ready.push_back(fiber);
         }
         self.next_id
+    }
+
+    /// Keeps the buffers of a task's fiber that returned (both empty) for
+    /// a later task, unless they are large or enough are kept already.
+    pub fn recycle(&mut self, mut stack: Vec<Value>, mut frames: Vec<Frame>) {
+        stack.clear();
+        frames.clear();
+        if self.spare.len() < SPARE_MAX
+            && stack.capacity() <= SPARE_STACK_MAX
+            && frames.capacity() <= 8
+        {
+            self.spare.push((stack, frames));
+        }
+    }
+
+    /// Buffers for a new task's fiber, if a finished one left some.
+    pub fn reuse(&mut self) -> Option<(Vec<Value>, Vec<Frame>)> {
+        self.spare.pop()
     }
 
     /// Parks the current task; returns the wait's sequence number, or None
@@ -163,7 +234,7 @@ impl Loop {
         let seq = self.seq;
         let info = self.tasks.get_mut(&t)?;
         info.state = TaskState::Parked { seq };
-        if let Some(e) = info.cancel_pending.take() {
+        if let Some(e) = info.take_cancel_pending() {
             self.wake(t, seq, Resume::Error(e));
         }
         Some(seq)
@@ -240,7 +311,7 @@ impl Loop {
                 info.grant = None;
                 info.state = TaskState::Ready(Resume::Error(err));
             }
-            TaskState::Running => info.cancel_pending = Some(err),
+            TaskState::Running => info.set_cancel_pending(err),
             TaskState::Parked { .. } => {
                 info.state = TaskState::Ready(Resume::Error(err));
                 self.ready.push_back(task);
@@ -267,16 +338,20 @@ impl Loop {
         out.extend(self.sync_values.iter().copied());
         out.extend(self.ops.tasks().map(Value::Fiber));
         out.extend(self.current.map(Value::Fiber));
-        for (t, info) in &self.tasks {
+        // Static iteration, and no nil supervisors: with a million parked
+        // tasks this is most of the gray stack.
+        for (t, info) in self.tasks.iter() {
             out.push(Value::Fiber(t));
-            out.push(info.supervisor);
-            if let Some(e) = info.cancel_pending {
+            if info.supervisor != Value::Nil {
+                out.push(info.supervisor);
+            }
+            if let Some(e) = info.cancel_pending() {
                 out.push(e);
             }
             if let TaskState::Ready(Resume::Value(v) | Resume::Error(v)) = info.state {
                 out.push(v);
             }
-            out.extend(info.waiters.iter().map(|w| Value::Fiber(w.task)));
+            out.extend(info.waiters().iter().map(|w| Value::Fiber(w.task)));
         }
         for t in &self.timers {
             out.push(Value::Fiber(t.task));

@@ -224,12 +224,12 @@ impl Isolate {
 
     fn call_at(&mut self, ab: usize, argc: usize, tail: bool, boundary: Ref) -> Option<Outcome> {
         let f = self.stack[ab];
-        let maxstack = self
-            .cur
-            .map_or(DEFAULT_MAXSTACK, |c| self.heap.fibers.get(c).maxstack)
-            as usize;
         match f {
             Value::Closure(c) => {
+                let maxstack = self
+                    .cur
+                    .map_or(DEFAULT_MAXSTACK, |c| self.heap.fibers.get(c).maxstack)
+                    as usize;
                 let (ab, replace) = match (tail, self.frames.last()) {
                     (true, Some(fr)) => {
                         let base = fr.base as usize;

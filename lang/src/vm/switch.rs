@@ -23,6 +23,30 @@ use crate::fiber::FiberStatus;
 use crate::isolate::Isolate;
 use crate::value::{Ref, Signal, Value};
 
+/// Registers a new fiber's stack has room for beyond its function's own
+/// window: the callee and argument slots and the slack `setup_frame` adds
+/// (8). No more: a parked task keeps its capacity, and most tasks of a
+/// spawn-heavy program call only natives.
+const FIRST_STACK: usize = 2 + 8;
+/// Frames a new fiber has room for: its function and one callee (a task
+/// body calling its worker). Deeper tasks grow the vector by doubling.
+const FIRST_FRAMES: usize = 2;
+
+/// Moves a suspended fiber's vectors into the VM's (which are empty: the
+/// running fiber's were saved first) and leaves the fiber the empty ones.
+#[inline(always)]
+fn swap_in(
+    fib: &mut crate::fiber::Fiber,
+    stack: &mut Vec<Value>,
+    frames: &mut Vec<crate::fiber::Frame>,
+    open_upvals: &mut Vec<Ref>,
+) {
+    debug_assert!(stack.is_empty() && frames.is_empty() && open_upvals.is_empty());
+    std::mem::swap(&mut fib.stack, stack);
+    std::mem::swap(&mut fib.frames, frames);
+    std::mem::swap(&mut fib.open_upvals, open_upvals);
+}
+
 impl Isolate {
     /// Moves the running registers into fiber `f`'s object.
     pub(crate) fn save_state(&mut self, f: Ref) {
@@ -30,18 +54,24 @@ impl Isolate {
         if self.stack.len() > top {
             self.stack.truncate(top);
         }
+        // Swapped, not taken: the other side is empty (the invariant in
+        // `fiber`), and a swap needs no drop of the vectors it replaces.
         let fib = self.heap.fibers.get_mut(f);
-        fib.stack = std::mem::take(&mut self.stack);
-        fib.frames = std::mem::take(&mut self.frames);
-        fib.open_upvals = std::mem::take(&mut self.open_upvals);
+        debug_assert!(fib.stack.is_empty() && fib.frames.is_empty() && fib.open_upvals.is_empty());
+        std::mem::swap(&mut fib.stack, &mut self.stack);
+        std::mem::swap(&mut fib.frames, &mut self.frames);
+        std::mem::swap(&mut fib.open_upvals, &mut self.open_upvals);
     }
 
     /// Moves fiber `f`'s registers into the VM.
     pub(crate) fn load_state(&mut self, f: Ref) {
         let fib = self.heap.fibers.get_mut(f);
-        self.stack = std::mem::take(&mut fib.stack);
-        self.frames = std::mem::take(&mut fib.frames);
-        self.open_upvals = std::mem::take(&mut fib.open_upvals);
+        swap_in(
+            fib,
+            &mut self.stack,
+            &mut self.frames,
+            &mut self.open_upvals,
+        );
     }
 
     /// Makes `f` the running fiber, delivering `value` (step 1). On error
@@ -64,13 +94,22 @@ impl Isolate {
                 };
                 let p = &self.protos[self.heap.closures.get(c).proto as usize];
                 let takes_arg = p.vararg || p.nparams + p.nopt > 0;
-                let mut stack = vec![func];
+                // A new fiber may come with the buffers of a finished task
+                // (`ev::sched::Loop::spare`); either way its first window is
+                // reserved at once, rather than grown from one slot.
+                let fib = self.heap.fibers.get_mut(f);
+                let maxstack = fib.maxstack as usize;
+                let mut stack = std::mem::take(&mut fib.stack);
+                let mut frames = std::mem::take(&mut fib.frames);
+                stack.clear();
+                frames.clear();
+                stack.reserve_exact(FIRST_STACK + p.nregs as usize);
+                frames.reserve_exact(FIRST_FRAMES);
+                stack.push(func);
                 if takes_arg {
                     stack.push(value);
                 }
                 let argc = stack.len() - 1;
-                let mut frames = Vec::new();
-                let maxstack = self.heap.fibers.get(f).maxstack as usize;
                 if let Setup::Err(m) = setup_frame(
                     &mut self.heap,
                     &self.protos,
@@ -99,11 +138,23 @@ impl Isolate {
                         return Ok(());
                     }
                 }
-                self.load_state(f);
-                let slot = self.heap.fibers.get(f).resume_slot as usize;
+                // One lookup of the fiber for the load, the resume slot
+                // and the status (this is every task resume).
+                let fib = self.heap.fibers.get_mut(f);
+                swap_in(
+                    fib,
+                    &mut self.stack,
+                    &mut self.frames,
+                    &mut self.open_upvals,
+                );
+                let slot = fib.resume_slot as usize;
+                fib.status = FiberStatus::Alive;
+                fib.parent = parent;
                 if slot < self.stack.len() {
                     self.stack[slot] = value;
                 }
+                self.cur = Some(f);
+                return Ok(());
             }
             s => return Err(format!("cannot resume fiber with status :{}", s.name())),
         }
