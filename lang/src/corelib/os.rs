@@ -1,6 +1,6 @@
 //! The `os/` module: environment, working directory, file system entries,
 //! dates, sleeping and platform facts. The file system calls (`os/dir`,
-//! `os/stat`, `os/mkdir`...) run on the blocking pool and park the task
+//! `os/stat`, `os/mkdir`, `os/touch`, `os/chmod`, links...) run on the blocking pool and park the task
 //! (api.md §4 "all of them park"); the rest are quick and synchronous.
 //!
 //! Invariant: functions that query return nil (or raise, as Janet documents)
@@ -263,6 +263,139 @@ fn realpath(iso: &mut Isolate, a: &[Value]) -> R {
     run_blocking(iso, work, finish)
 }
 
+/// A permission argument: an integer (`8r644`) or a string like
+/// `"rw-r--r--"` (as `os/perm-string` makes).
+fn perm_arg(iso: &mut Isolate, a: &[Value], i: usize) -> Result<u32, Flow> {
+    if let Some(n) = a.get(i).and_then(|v| v.as_int()) {
+        return match u32::try_from(n) {
+            Ok(m) if m <= 0o7777 => Ok(m),
+            _ => Err(iso.err(format!("bad permissions {}, expected 0 to 8r7777", n))),
+        };
+    }
+    let text = args::bytes(iso, a, i)?;
+    parse_perm_string(&text).ok_or_else(|| {
+        iso.err(format!(
+            "bad permission string {:?}, expected 9 characters like \"rw-r--r--\"",
+            String::from_utf8_lossy(&text)
+        ))
+    })
+}
+
+fn parse_perm_string(s: &[u8]) -> Option<u32> {
+    if s.len() != 9 {
+        return None;
+    }
+    let mut mode = 0;
+    for (i, &c) in s.iter().enumerate() {
+        let want = b"rwx"[i % 3];
+        mode <<= 1;
+        match c {
+            b'-' => {}
+            c if c == want => mode |= 1,
+            _ => return None,
+        }
+    }
+    Some(mode)
+}
+
+fn perm_string_fn(iso: &mut Isolate, a: &[Value]) -> R {
+    args::arity(iso, a, 1, Some(1))?;
+    let mode = perm_arg(iso, a, 0)?;
+    Ok(iso.heap.string(perm_string(mode).as_bytes()))
+}
+
+fn perm_int(iso: &mut Isolate, a: &[Value]) -> R {
+    args::arity(iso, a, 1, Some(1))?;
+    Ok(Value::Num((perm_arg(iso, a, 0)? & 0o777) as f64))
+}
+
+fn chmod(iso: &mut Isolate, a: &[Value]) -> R {
+    args::arity(iso, a, 2, Some(2))?;
+    let p = path_arg(iso, a, 0)?;
+    let mode = perm_arg(iso, a, 1)?;
+    let work = move || {
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode))
+            .map_err(|e| fail("cannot change permissions of", &p, e))
+    };
+    run_blocking(iso, work, returning(Value::Nil))
+}
+
+/// Seconds since the epoch as a `SystemTime` (fractions kept).
+fn epoch_time(iso: &mut Isolate, a: &[Value], i: usize) -> Result<std::time::SystemTime, Flow> {
+    let secs = args::num(iso, a, i)?;
+    let d = std::time::Duration::try_from_secs_f64(secs.abs()).map_err(|_| {
+        iso.err(format!(
+            "bad time {}, expected seconds since the epoch",
+            secs
+        ))
+    })?;
+    let t = if secs >= 0.0 {
+        std::time::UNIX_EPOCH.checked_add(d)
+    } else {
+        std::time::UNIX_EPOCH.checked_sub(d)
+    };
+    t.ok_or_else(|| iso.err(format!("time {} is out of range", secs)))
+}
+
+fn touch(iso: &mut Isolate, a: &[Value]) -> R {
+    args::arity(iso, a, 1, Some(3))?;
+    let p = path_arg(iso, a, 0)?;
+    let now = std::time::SystemTime::now();
+    let accessed = match args::opt(a, 1) {
+        Value::Nil => now,
+        _ => epoch_time(iso, a, 1)?,
+    };
+    let modified = match args::opt(a, 2) {
+        Value::Nil => accessed,
+        _ => epoch_time(iso, a, 2)?,
+    };
+    let work = move || {
+        let times = std::fs::FileTimes::new()
+            .set_accessed(accessed)
+            .set_modified(modified);
+        std::fs::File::open(&p)
+            .and_then(|f| f.set_times(times))
+            .map_err(|e| fail("cannot touch", &p, e))
+    };
+    run_blocking(iso, work, returning(Value::Nil))
+}
+
+fn readlink(iso: &mut Isolate, a: &[Value]) -> R {
+    args::arity(iso, a, 1, Some(1))?;
+    let p = path_arg(iso, a, 0)?;
+    let work = move || {
+        let r = std::fs::read_link(&p).map_err(|e| fail("cannot read link", &p, e))?;
+        Ok(r.into_os_string().into_encoded_bytes())
+    };
+    let finish: Finish<Vec<u8>> = Box::new(|iso, r| Resume::Value(iso.heap.string(&r)));
+    run_blocking(iso, work, finish)
+}
+
+/// Makes `new` a link to `old` (symbolic or hard); the call returns nil.
+fn make_link(iso: &mut Isolate, a: &[Value], symbolic: bool) -> R {
+    let (old, new) = (path_arg(iso, a, 0)?, path_arg(iso, a, 1)?);
+    let work = move || {
+        let r = if symbolic {
+            std::os::unix::fs::symlink(&old, &new)
+        } else {
+            std::fs::hard_link(&old, &new)
+        };
+        r.map_err(|e| fail("cannot link", &format!("{} to {}", new, old), e))
+    };
+    run_blocking(iso, work, returning(Value::Nil))
+}
+
+fn symlink(iso: &mut Isolate, a: &[Value]) -> R {
+    args::arity(iso, a, 2, Some(2))?;
+    make_link(iso, a, true)
+}
+
+fn link(iso: &mut Isolate, a: &[Value]) -> R {
+    args::arity(iso, a, 2, Some(3))?;
+    let symbolic = args::opt(a, 2).truthy();
+    make_link(iso, a, symbolic)
+}
+
 fn which(iso: &mut Isolate, _: &[Value]) -> R {
     let os = match std::env::consts::OS {
         "macos" => "macos",
@@ -454,6 +587,13 @@ pub fn register(env: &mut Env) {
         ("os/rmdir", "(os/rmdir path)\n\nDeletes an empty directory.", rmdir),
         ("os/rename", "(os/rename old new)\n\nRenames a file or directory.", rename),
         ("os/realpath", "(os/realpath path)\n\nThe absolute path with links and . and .. resolved.", realpath),
+        ("os/touch", "(os/touch path &opt actime modtime)\n\nSets the access and modification times of path (seconds since the epoch; default now, modtime defaults to actime).", touch),
+        ("os/chmod", "(os/chmod path mode)\n\nChanges the permissions of path; mode is an integer such as 8r644 or a string such as \"rw-r--r--\".", chmod),
+        ("os/perm-string", "(os/perm-string int)\n\nThe permission string (\"rwxr-xr-x\") of a permission integer.", perm_string_fn),
+        ("os/perm-int", "(os/perm-int bytes)\n\nThe permission integer of a permission string (\"rwxr-xr-x\" is 8r755).", perm_int),
+        ("os/readlink", "(os/readlink path)\n\nThe target of the symbolic link at path.", readlink),
+        ("os/symlink", "(os/symlink oldpath newpath)\n\nCreates a symbolic link at newpath pointing to oldpath.", symlink),
+        ("os/link", "(os/link oldpath newpath &opt symlink)\n\nCreates a hard link at newpath to oldpath (a symbolic link when symlink is truthy).", link),
         ("os/which", "(os/which)\n\nThe operating system as a keyword (:linux, :macos, ...).", which),
         ("os/arch", "(os/arch)\n\nThe CPU architecture as a keyword (:x64, :aarch64, ...).", arch),
         ("os/cpu-count", "(os/cpu-count &opt dflt)\n\nNumber of CPUs available.", cpu_count),
