@@ -95,6 +95,14 @@ fn take(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
     args::arity(iso, a, 1, Some(3))?;
     let ch = a[0];
     match chan::try_take(iso, ch) {
+        // As in Janet, a take that finds an item still goes through the
+        // scheduler once (api.md: "for fairness"), so a consumer of a busy
+        // channel cannot starve its siblings; outside a task it returns.
+        TryTake::Got(x) if iso.ev.current.is_some() => {
+            let (task, seq) = park(iso)?;
+            iso.ev.wake(task, seq, Resume::Value(x));
+            Err(await_flow())
+        }
         TryTake::Got(x) => Ok(x),
         TryTake::Closed => {
             chan_arg(iso, a, 0)?;
@@ -263,7 +271,7 @@ pub fn register(env: &mut Env) {
     env.native("ev/dropping-buffer", "(ev/dropping-buffer n)\n\nBuffer spec of size n: gives to a full channel succeed and drop the new value.", dropping);
     env.native("ev/sliding-buffer", "(ev/sliding-buffer n)\n\nBuffer spec of size n: gives to a full channel succeed and drop the oldest value.", sliding);
     env.native("ev/give", "(ev/give ch v)\n\nHands v to a parked taker or queues it; parks while a bounded channel is full (capacity 0: until taken). Returns ch, or nil if the channel closes meanwhile.", give);
-    env.native("ev/take", "(ev/take ch &opt timeout default)\n\nThe next item, FIFO, parking if none. A closed channel yields its remaining items, then nil. Returns default when timeout expires.", take);
+    env.native("ev/take", "(ev/take ch &opt timeout default)\n\nThe next item, FIFO, parking if none; a ready item is still returned through the scheduler once (fairness), as in Janet. A closed channel yields its remaining items, then nil. Returns default when timeout expires.", take);
     env.native(
         "ev/-select",
         "(ev/-select & clauses)\n\nThe channel form of ev/select.",

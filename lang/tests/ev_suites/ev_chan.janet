@@ -113,3 +113,21 @@
 (check (= :real (ev/take idle)))
 (ev/join late-giver)
 (check (= 0 (ev/count idle)))
+
+# api.md: a take that finds an item ready still goes through the scheduler
+# once, for fairness: a sibling queued before the take runs first.
+(def fair-ch (ev/chan 4))
+(each i [1 2 3] (ev/give fair-ch i))
+(def fair-log @[])
+(ev/spawn (array/push fair-log :sibling))
+(array/push fair-log (ev/take fair-ch))
+(check (deep= @[:sibling 1] fair-log) "a ready take yields to the queued sibling first")
+# a consumer draining a busy channel lets a sibling make progress between takes
+(def ticks @[0])
+(ev/spawn (repeat 10 (put ticks 0 (+ 1 (ticks 0))) (ev/sleep 0)))
+(def drained @[])
+(def busy-ch (ev/chan 4))
+(each i [1 2 3] (ev/give busy-ch i))
+(repeat 3 (array/push drained (ev/take busy-ch)))
+(check (deep= @[1 2 3] drained) "items still come out in order")
+(check (>= (ticks 0) 3) "the sibling ran between the takes")
