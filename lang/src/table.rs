@@ -20,14 +20,21 @@
 //!   `key_at` and `Probe` use that numbering. A rehash (only on insertion)
 //!   renumbers slots.
 //!
-//! Growth: when the hash part would pass 3/4 full, the table picks the
-//! largest power of two `n >= arr.len()` such that more than a quarter of
-//! the integer keys `0..n` are present (an array slot is 16 bytes, a key in
-//! the hash part about 70 with its slack, so a quarter-full array part still
-//! saves memory), moves those keys into the array part, and rebuilds the
-//! hash part at twice the size of what is left. The array part never shrinks. A key
-//! equal to `arr.len()` is appended directly while the array part stays at
-//! least half full, so tables filled in index order never touch the hash part.
+//! Growth: when the hash part would pass 3/4 full, the table resizes both
+//! parts for the live keys plus the pending one. It picks the array size
+//! (`arr.len()` or a larger power of two) that makes the two parts take the
+//! fewest bytes, counting an array slot at `size_of::<Value>()` and the hash
+//! part at the size the keys left over would get (twice their count, rounded
+//! up to a power of two, in `Entry`s); on a tie the larger array wins. An
+//! array part can so be as sparse as the hash part it replaces costs (a
+//! rebuilt hash part spends 80 to 160 bytes a key, so an array part 1/5 to
+//! 1/10 full, at 16-byte values and 40-byte entries), where Lua's rule
+//! waits for half and a quarter-rule waited for a quarter: the hash part of a
+//! million scattered integer keys then stops at 262,144 entries instead of
+//! 524,288. Those keys move into the array part and the hash part is rebuilt
+//! for what is left. The array part never shrinks. A key equal to
+//! `arr.len()` is appended directly while the array part stays at least half
+//! full, so tables filled in index order never touch the hash part.
 
 use crate::objects::mix;
 use crate::value::{Ref, Value};
@@ -89,6 +96,16 @@ pub fn hash_num(n: f64) -> u64 {
     }
 }
 
+/// Hash-part size a rehash gives `n` live keys: room to double before the
+/// next rehash, nothing for none.
+fn hash_cap(n: usize) -> usize {
+    if n == 0 {
+        0
+    } else {
+        (n * 2).next_power_of_two().max(4)
+    }
+}
+
 /// `hash_sym` tag of keywords.
 pub const KEYWORD_TAG: u64 = 0x6b6b;
 /// `hash_sym` tag of symbols.
@@ -105,7 +122,7 @@ impl TableObj {
     pub fn with_capacity(n: usize) -> TableObj {
         let mut t = TableObj::default();
         if n > 0 {
-            t.entries = vec![Entry::default(); (n * 2).next_power_of_two().max(4)];
+            t.entries = vec![Entry::default(); hash_cap(n)];
         }
         t
     }
@@ -273,13 +290,19 @@ impl TableObj {
         if let Some(k) = pending {
             bucket(k);
         }
+        let live_hash = self.count - self.arr_count + 1;
+        let bytes = |n: usize, moved: usize| {
+            n * size_of::<Value>() + hash_cap(live_hash - moved) * size_of::<Entry>()
+        };
         let mut new_alen = alen;
-        let mut below = self.arr_count;
+        let mut best = bytes(alen, 0);
+        let mut moved = 0;
         for (b, n) in nums.iter().enumerate() {
-            below += n;
+            moved += n;
             let size = 1usize << b;
-            if size > alen && below * 4 > size {
+            if size > alen && bytes(size, moved) <= best {
                 new_alen = size;
+                best = bytes(size, moved);
             }
         }
         let old = std::mem::take(&mut self.entries);
@@ -290,11 +313,7 @@ impl TableObj {
             |e: &Entry| e.key != Value::Nil && !matches!(index_of(e.key), Some(k) if k < new_alen);
         let pending_in_hash = !matches!(pending, Some(k) if k < new_alen);
         let need = old.iter().filter(|e| stays(e)).count() + pending_in_hash as usize;
-        self.entries = if need == 0 {
-            Vec::new()
-        } else {
-            vec![Entry::default(); (need * 2).next_power_of_two().max(4)]
-        };
+        self.entries = vec![Entry::default(); hash_cap(need)];
         self.count = self.arr_count;
         self.used = 0;
         for e in old {
