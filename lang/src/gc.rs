@@ -67,10 +67,7 @@ impl Heap {
             Value::Struct(r) => {
                 if self.structs.mark(r) {
                     let t = self.structs.get(r);
-                    for (k, v) in t.iter() {
-                        gray.push(k);
-                        gray.push(v);
-                    }
+                    gray.extend(t.iter().flat_map(|(k, v)| [k, v]).filter(|v| !is_leaf(*v)));
                     if let Some(p) = t.proto {
                         gray.push(Value::Struct(p));
                     }
@@ -79,10 +76,7 @@ impl Heap {
             Value::Table(r) => {
                 if self.tables.mark(r) {
                     let t = self.tables.get(r);
-                    for (k, v) in t.iter() {
-                        gray.push(k);
-                        gray.push(v);
-                    }
+                    gray.extend(t.iter().flat_map(|(k, v)| [k, v]).filter(|v| !is_leaf(*v)));
                     if let Some(p) = t.proto {
                         gray.push(Value::Table(p));
                     }
@@ -131,6 +125,22 @@ impl Heap {
     }
 }
 
+/// Values that reference no heap object, so marking them does nothing: a
+/// table of a million numbers then adds nothing to the gray stack instead of
+/// two million values popped again at once.
+#[inline(always)]
+fn is_leaf(v: Value) -> bool {
+    matches!(
+        v,
+        Value::Nil
+            | Value::Bool(_)
+            | Value::Num(_)
+            | Value::Keyword(_)
+            | Value::Symbol(_)
+            | Value::Native(_)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use crate::heap::Heap;
@@ -151,5 +161,28 @@ mod tests {
         h.collect(vec![outer]);
         assert_eq!(h.live_objects(), 3);
         assert_eq!(h.bytes(s), Some(&b"kept"[..]));
+    }
+
+    #[test]
+    fn a_table_of_numbers_keeps_its_heap_keys_and_values() {
+        let mut h = Heap::new(false);
+        let key = h.string(b"key");
+        let val = h.string(b"val");
+        let _garbage = h.string(b"garbage");
+        let mut t = crate::table::TableObj::default();
+        for i in 0..200 {
+            let k = Value::Num(i as f64);
+            t.put(k, crate::table::hash_num(i as f64), Value::Num(-1.0), |x| {
+                x == k
+            });
+        }
+        t.put(key, h.hash(key), val, |x| x == key);
+        let kw = Value::Keyword(crate::value::Sym(1));
+        t.put(kw, 99, Value::Bool(true), |x| x == kw);
+        let tv = h.table(t);
+        h.collect(vec![tv]);
+        assert_eq!(h.live_objects(), 3);
+        assert_eq!(h.bytes(key), Some(&b"key"[..]));
+        assert_eq!(h.bytes(val), Some(&b"val"[..]));
     }
 }

@@ -9,10 +9,13 @@
 //! - The hash of an index key is the index itself (`hash_num`), so lookups
 //!   that only have a hash and an equality closure can still find the array
 //!   slot: `h < arr.len()` and `eq(h)` means the key is that index.
-//! - A hash slot is empty when its key and value are nil, a tombstone when
-//!   its key is nil and its value is `true`; live entries never have a nil
-//!   key or value (Janet removes a key when it is set to nil). Deleting never
-//!   moves an entry, so `next` may delete the key it is visiting.
+//! - A hash slot is empty when its key is nil, a tombstone when its key is
+//!   set and its value nil (the deleted key and its hash stay until a
+//!   rehash); live entries never have a nil key or value (Janet removes a key
+//!   when it is set to nil). Deleting never moves an entry and a deleted key
+//!   keeps its slot, so `next` may delete the key it is visiting (`after`
+//!   finds the slot again). The collector does not mark tombstone keys, so
+//!   `after` compares them by identity only.
 //! - The table never needs the heap to rehash (hashes are stored); lookups
 //!   take an equality closure because strings, tuples and structs compare by
 //!   content.
@@ -20,14 +23,21 @@
 //!   `key_at` and `Probe` use that numbering. A rehash (only on insertion)
 //!   renumbers slots.
 //!
-//! Growth: when the hash part would pass 3/4 full, the table picks the
-//! largest power of two `n >= arr.len()` such that more than a quarter of
-//! the integer keys `0..n` are present (an array slot is 16 bytes, a key in
-//! the hash part about 70 with its slack, so a quarter-full array part still
-//! saves memory), moves those keys into the array part, and rebuilds the
-//! hash part at twice the size of what is left. The array part never shrinks. A key
-//! equal to `arr.len()` is appended directly while the array part stays at
-//! least half full, so tables filled in index order never touch the hash part.
+//! Growth: when the hash part would pass 3/4 full, the table resizes both
+//! parts for the live keys plus the pending one. It picks the array size
+//! (`arr.len()` or a larger power of two) that makes the two parts take the
+//! fewest bytes, counting an array slot at `size_of::<Value>()` and the hash
+//! part at the size the keys left over would get (twice their count, rounded
+//! up to a power of two, in `Entry`s); on a tie the larger array wins. An
+//! array part can so be as sparse as the hash part it replaces costs (a
+//! rebuilt hash part spends 80 to 160 bytes a key, so an array part 1/5 to
+//! 1/10 full, at 16-byte values and 40-byte entries), where Lua's rule
+//! waits for half and a quarter-rule waited for a quarter: the hash part of a
+//! million scattered integer keys then stops at 262,144 entries instead of
+//! 524,288. Those keys move into the array part and the hash part is rebuilt
+//! for what is left. The array part never shrinks. A key equal to
+//! `arr.len()` is appended directly while the array part stays at least half
+//! full, so tables filled in index order never touch the hash part.
 
 use crate::objects::mix;
 use crate::value::{Ref, Value};
@@ -89,6 +99,16 @@ pub fn hash_num(n: f64) -> u64 {
     }
 }
 
+/// Hash-part size a rehash gives `n` live keys: room to double before the
+/// next rehash, nothing for none.
+fn hash_cap(n: usize) -> usize {
+    if n == 0 {
+        0
+    } else {
+        (n * 2).next_power_of_two().max(4)
+    }
+}
+
 /// `hash_sym` tag of keywords.
 pub const KEYWORD_TAG: u64 = 0x6b6b;
 /// `hash_sym` tag of symbols.
@@ -105,7 +125,7 @@ impl TableObj {
     pub fn with_capacity(n: usize) -> TableObj {
         let mut t = TableObj::default();
         if n > 0 {
-            t.entries = vec![Entry::default(); (n * 2).next_power_of_two().max(4)];
+            t.entries = vec![Entry::default(); hash_cap(n)];
         }
         t
     }
@@ -159,9 +179,8 @@ impl TableObj {
         for _ in 0..cap {
             let e = &self.entries[i];
             if e.key == Value::Nil {
-                if e.val == Value::Nil {
-                    return Some(Probe::Vacant(alen + first_tomb.unwrap_or(i)));
-                }
+                return Some(Probe::Vacant(alen + first_tomb.unwrap_or(i)));
+            } else if e.val == Value::Nil {
                 first_tomb.get_or_insert(i);
             } else if e.hash == hash && eq(e.key) {
                 return Some(Probe::Found(alen + i));
@@ -195,15 +214,9 @@ impl TableObj {
             Some(Probe::Found(i)) => {
                 let i = i - alen;
                 if val == Value::Nil {
-                    self.entries[i] = Entry {
-                        key: Value::Nil,
-                        val: Value::Bool(true),
-                        hash: 0,
-                    };
                     self.count -= 1;
-                } else {
-                    self.entries[i].val = val;
                 }
+                self.entries[i].val = val;
             }
             _ if val == Value::Nil => {}
             _ if index_of(key) == Some(alen) && (self.arr_count + 1) * 2 > alen => {
@@ -213,7 +226,7 @@ impl TableObj {
             }
             Some(Probe::Vacant(i)) if (self.used + 1) * 4 <= self.entries.len() * 3 => {
                 let i = i - alen;
-                if self.entries[i].val == Value::Nil {
+                if self.entries[i].key == Value::Nil {
                     self.used += 1;
                 }
                 self.entries[i] = Entry { key, val, hash };
@@ -265,7 +278,7 @@ impl TableObj {
         // bit length b, i.e. in [2^(b-1), 2^b); all are >= alen.
         let mut nums = [0usize; 34];
         let mut bucket = |k: usize| nums[(usize::BITS - k.leading_zeros()) as usize] += 1;
-        for e in &self.entries {
+        for e in self.entries.iter().filter(|e| e.val != Value::Nil) {
             if let Some(k) = index_of(e.key) {
                 bucket(k);
             }
@@ -273,13 +286,19 @@ impl TableObj {
         if let Some(k) = pending {
             bucket(k);
         }
+        let live_hash = self.count - self.arr_count + 1;
+        let bytes = |n: usize, moved: usize| {
+            n * size_of::<Value>() + hash_cap(live_hash - moved) * size_of::<Entry>()
+        };
         let mut new_alen = alen;
-        let mut below = self.arr_count;
+        let mut best = bytes(alen, 0);
+        let mut moved = 0;
         for (b, n) in nums.iter().enumerate() {
-            below += n;
+            moved += n;
             let size = 1usize << b;
-            if size > alen && below * 4 > size {
+            if size > alen && bytes(size, moved) <= best {
                 new_alen = size;
+                best = bytes(size, moved);
             }
         }
         let old = std::mem::take(&mut self.entries);
@@ -287,25 +306,47 @@ impl TableObj {
             self.arr.resize(new_alen, Value::Nil);
         }
         let stays =
-            |e: &Entry| e.key != Value::Nil && !matches!(index_of(e.key), Some(k) if k < new_alen);
+            |e: &Entry| e.val != Value::Nil && !matches!(index_of(e.key), Some(k) if k < new_alen);
         let pending_in_hash = !matches!(pending, Some(k) if k < new_alen);
         let need = old.iter().filter(|e| stays(e)).count() + pending_in_hash as usize;
-        self.entries = if need == 0 {
-            Vec::new()
-        } else {
-            vec![Entry::default(); (need * 2).next_power_of_two().max(4)]
-        };
+        self.entries = vec![Entry::default(); hash_cap(need)];
         self.count = self.arr_count;
         self.used = 0;
         for e in old {
             if stays(&e) {
                 self.insert_new(e.key, e.hash, e.val);
-            } else if let Some(k) = index_of(e.key) {
+            } else if let (Some(k), false) = (index_of(e.key), e.val == Value::Nil) {
                 self.arr[k] = e.val;
                 self.arr_count += 1;
                 self.count += 1;
             }
         }
+    }
+
+    /// The slot after `key` for `next`: after its live slot, or after the
+    /// slot it had if it was deleted since (an array slot, or its tombstone,
+    /// matched by identity because the collector may have freed a deleted
+    /// key). None if the key was never in the table or a rehash came since.
+    pub fn after(&self, hash: u64, eq: impl FnMut(Value) -> bool, key: Value) -> Option<usize> {
+        let alen = self.arr.len();
+        match self.probe(hash, eq) {
+            Some(Probe::Found(i)) => return Some(i + 1),
+            Some(Probe::Vacant(i)) if i < alen => return Some(i + 1),
+            _ if self.entries.is_empty() => return None,
+            _ => {}
+        }
+        let (mut i, mask) = self.home(hash);
+        for _ in 0..self.entries.len() {
+            let e = &self.entries[i];
+            if e.key == Value::Nil {
+                return None;
+            }
+            if e.val == Value::Nil && e.hash == hash && e.key == key {
+                return Some(alen + i + 1);
+            }
+            i = (i + 1) & mask;
+        }
+        None
     }
 
     /// Number of slots (array part plus hash part).
@@ -321,6 +362,7 @@ impl TableObj {
             None => self
                 .entries
                 .get(i - self.arr.len())
+                .filter(|e| e.val != Value::Nil)
                 .map_or(Value::Nil, |e| e.key),
         }
     }
@@ -329,11 +371,10 @@ impl TableObj {
     pub fn val_at(&self, i: usize) -> Value {
         match self.arr.get(i) {
             Some(v) => *v,
-            None => {
-                let e = self.entries.get(i - self.arr.len());
-                e.filter(|e| e.key != Value::Nil)
-                    .map_or(Value::Nil, |e| e.val)
-            }
+            None => self
+                .entries
+                .get(i - self.arr.len())
+                .map_or(Value::Nil, |e| e.val),
         }
     }
 
@@ -347,7 +388,7 @@ impl TableObj {
         }
         let start = from.max(alen) - alen;
         (start..self.entries.len())
-            .find(|&i| self.entries[i].key != Value::Nil)
+            .find(|&i| self.entries[i].val != Value::Nil)
             .map(|i| alen + i)
     }
 
@@ -362,7 +403,7 @@ impl TableObj {
         let hash = self
             .entries
             .iter()
-            .filter(|e| e.key != Value::Nil)
+            .filter(|e| e.val != Value::Nil)
             .map(|e| (e.key, e.val));
         arr.chain(hash)
     }
@@ -507,5 +548,175 @@ mod tests {
         }
         assert_eq!(t.count, 0);
         assert!(t.entries.len() <= 8, "hash part: {}", t.entries.len());
+    }
+
+    fn bytes(t: &TableObj) -> usize {
+        t.arr.len() * size_of::<Value>() + t.entries.len() * size_of::<Entry>()
+    }
+
+    /// Keys `stride * j` for `j` in `0..n`, inserted in a scattered order.
+    fn strided(stride: u64, n: u64) -> TableObj {
+        let mut t = TableObj::default();
+        for i in 0..n {
+            let k = (i * 7919 % n) * stride;
+            let before = (t.arr.len(), t.entries.len());
+            put(&mut t, Value::Num(k as f64), Value::Num(i as f64));
+            let after = (t.arr.len(), t.entries.len());
+            // Right after a rehash the layout takes no more bytes than the
+            // old array part (which never shrinks) plus a hash part for
+            // every key would.
+            if after != before && after != (before.0 + 1, before.1) {
+                let all_hashed =
+                    before.0 * size_of::<Value>() + hash_cap(t.count) * size_of::<Entry>();
+                assert!(bytes(&t) <= all_hashed, "stride {stride}, {} keys", t.count);
+            }
+        }
+        for i in 0..n {
+            let k = (i * 7919 % n) * stride;
+            assert_eq!(get(&t, Value::Num(k as f64)), Some(Value::Num(i as f64)));
+        }
+        assert_eq!(t.count, n as usize);
+        assert_eq!(
+            t.arr_count
+                + t.iter()
+                    .filter(|(k, _)| index_of(*k).is_none_or(|k| k >= t.arr.len()))
+                    .count(),
+            n as usize
+        );
+        t
+    }
+
+    #[test]
+    fn array_part_is_chosen_when_it_is_the_smaller_layout() {
+        // 4093 is prime (and 4 * 4093 < 2^14), so `i * 7919 % n` visits every j once.
+        let n = 4093;
+        for stride in [1, 2, 3, 4] {
+            let t = strided(stride, n);
+            assert!(
+                t.arr.len() as u64 > (n - 1) * stride,
+                "stride {stride}: {}",
+                t.arr.len()
+            );
+            assert!(t.entries.is_empty(), "stride {stride}: {}", t.entries.len());
+        }
+        // Twelve times sparser than full: the hash part is smaller.
+        let t = strided(12, n);
+        assert!(t.arr.len() < 64, "array part: {}", t.arr.len());
+        for stride in [5, 6, 7, 8, 10, 16, 100] {
+            strided(stride, n);
+        }
+    }
+
+    #[test]
+    fn a_million_scattered_keys_keep_a_small_hash_part() {
+        let mut t = TableObj::default();
+        let mut peak = 0;
+        for i in 0..1_000_000u64 {
+            let k = i * 7919 % 1_000_003;
+            put(&mut t, Value::Num(k as f64), Value::Num(i as f64));
+            peak = peak.max(t.entries.len());
+        }
+        assert_eq!(t.count, 1_000_000);
+        assert_eq!(t.arr.len(), 1 << 20);
+        assert!(peak <= 1 << 18, "hash part peaked at {peak}");
+    }
+
+    #[test]
+    fn keys_at_the_array_boundary_and_beyond_it() {
+        let mut t = TableObj::default();
+        for i in 0..64 {
+            put(&mut t, Value::Num(i as f64), Value::Num(1.0));
+        }
+        assert_eq!((t.arr.len(), t.entries.len()), (64, 0));
+        // One past the end appends; two past goes to the hash part.
+        put(&mut t, Value::Num(64.0), Value::Num(2.0));
+        assert_eq!(t.arr.len(), 65);
+        put(&mut t, Value::Num(66.0), Value::Num(3.0));
+        assert_eq!(t.arr.len(), 65);
+        assert_eq!(get(&t, Value::Num(66.0)), Some(Value::Num(3.0)));
+        assert_eq!(get(&t, Value::Num(65.0)), None);
+        // Keys that are never indices live in the hash part through every
+        // rehash and migration, next to index keys moving over.
+        let odd = [
+            -1.0,
+            -0.5,
+            0.25,
+            64.5,
+            u32::MAX as f64 + 1.0,
+            1e300,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            -(u32::MAX as f64),
+        ];
+        for (j, k) in odd.iter().enumerate() {
+            put(&mut t, Value::Num(*k), Value::Num(j as f64));
+        }
+        // The largest index stays hashed: an array part that long would cost
+        // far more than one entry.
+        put(&mut t, Value::Num(u32::MAX as f64), Value::Bool(true));
+        for i in 67..2000 {
+            put(&mut t, Value::Num(i as f64), Value::Num(1.0));
+        }
+        assert!(
+            t.arr.len() >= 2000 && t.arr.len() < 1 << 20,
+            "{}",
+            t.arr.len()
+        );
+        for (j, k) in odd.iter().enumerate() {
+            assert_eq!(get(&t, Value::Num(*k)), Some(Value::Num(j as f64)), "{k}");
+        }
+        assert_eq!(
+            get(&t, Value::Num(u32::MAX as f64)),
+            Some(Value::Bool(true))
+        );
+        assert_eq!(get(&t, Value::Num(66.0)), Some(Value::Num(3.0)));
+        assert_eq!(t.count, 2000 - 1 + odd.len() + 1);
+        assert_eq!(t.iter().count(), t.count);
+    }
+
+    #[test]
+    fn next_deletes_across_a_sparse_array_part() {
+        let mut t = strided(3, 1009);
+        for k in [-2.0, 0.5, 1e12] {
+            put(&mut t, Value::Num(k), Value::Num(0.0));
+        }
+        // Both parts hold keys: 0..2048 in the array, the rest hashed.
+        assert!(t.arr.len() >= 1024 && !t.entries.is_empty());
+        let mut seen = 0;
+        let mut slot = t.next_slot(0);
+        while let Some(i) = slot {
+            let k = t.key_at(i);
+            assert_ne!(t.val_at(i), Value::Nil);
+            put(&mut t, k, Value::Nil);
+            assert_eq!(get(&t, k), None);
+            seen += 1;
+            slot = t.next_slot(i + 1);
+        }
+        assert_eq!(seen, 1012);
+        assert_eq!(t.count, 0);
+    }
+
+    #[test]
+    fn after_finds_a_key_deleted_while_visiting_it() {
+        let mut t = strided(3, 1009);
+        let kw = Value::Keyword(crate::value::Sym(3));
+        put(&mut t, kw, Value::Num(0.0));
+        put(&mut t, Value::Num(-7.5), Value::Num(0.0));
+        let mut seen = 0;
+        let mut slot = t.next_slot(0);
+        while let Some(i) = slot {
+            let k = t.key_at(i);
+            put(&mut t, k, Value::Nil);
+            seen += 1;
+            // As `next` does: only the key, not the slot, is carried over.
+            slot = t.after(hash(k), |x| x == k, k).and_then(|j| t.next_slot(j));
+        }
+        assert_eq!(seen, 1011);
+        assert_eq!(t.count, 0);
+        // A key that was never in the table has no successor.
+        assert_eq!(
+            t.after(hash(Value::Num(0.75)), |_| false, Value::Num(0.75)),
+            None
+        );
     }
 }

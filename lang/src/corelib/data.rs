@@ -152,9 +152,9 @@ fn next(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
         0
     } else {
         let hk = h.hash(key);
-        match t.probe(hk, |k| h.equals(k, key)) {
-            Some(crate::table::Probe::Found(i)) => i + 1,
-            _ => return Ok(Value::Nil),
+        match t.after(hk, |k| h.equals(k, key), key) {
+            Some(i) => i,
+            None => return Ok(Value::Nil),
         }
     };
     Ok(t.next_slot(start).map_or(Value::Nil, |i| t.key_at(i)))
