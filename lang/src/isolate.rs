@@ -92,6 +92,9 @@ pub struct Isolate {
     pub run_stack: Vec<Option<Ref>>,
     /// Reusable argument buffer for native calls.
     pub scratch: Vec<Value>,
+    /// The control-flow request of a native the fast lane called, with its
+    /// absolute call slot, until the run loop applies it (`Exit::Flow`).
+    pub pending: Option<(Flow, usize)>,
     /// Where `print` writes; `None` means the process's stdout.
     pub capture: Option<Vec<u8>>,
     /// The event loop's state: tasks, ready queue, timers, pending ops
