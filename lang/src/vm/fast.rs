@@ -146,6 +146,59 @@ fn $name(
             }
         }};
     }
+    // A call of a native in place: the caller's `pc` and the fuel are
+    // saved first (the native may trace, switch or re-enter the VM), and
+    // anything but a value goes to the general loop through `pending`.
+    macro_rules! native_call {
+        ($b:expr, $argc:expr) => {{
+            let Value::Native(i) = reg!($b) else {
+                return (pc, fuel);
+            };
+            let argc = $argc as usize;
+            if argc > NATIVE_ARGS {
+                return (pc, fuel);
+            }
+            // The arguments are copied out of the window: the native gets
+            // the whole isolate, stack included, and they stay rooted there.
+            let b = $b as usize & $mask;
+            let mut args = [Value::Nil; NATIVE_ARGS];
+            for (k, a) in args[..argc].iter_mut().enumerate() {
+                *a = reg!(b + 1 + k);
+            }
+            let fr = iso.frames.last_mut().expect("caller frame");
+            fr.pc = (pc + 1) as u32;
+            let base = fr.base as usize;
+            iso.fuel = fuel;
+            let r = (iso.natives[i as usize].f)(iso, &args[..argc]);
+            fuel = iso.fuel;
+            pc += 1;
+            // The native may have grown the prototypes or moved the stack:
+            // every borrow is taken again.
+            proto = &iso.protos[pid as usize];
+            code = &proto.code;
+            match r {
+                Ok(v) => match $take(&mut iso.stack, base, proto.nregs) {
+                    Some(w) => {
+                        regs = w;
+                        reg!(b) = v;
+                    }
+                    None => {
+                        iso.stack[base + b] = v;
+                        return (pc, fuel);
+                    }
+                },
+                Err(flow) => {
+                    iso.pending = Some((flow, base + b));
+                    return (pc, fuel);
+                }
+            }
+            // After a native is a safe point.
+            if iso.heap.wants_collect() {
+                return (pc, fuel);
+            }
+            continue;
+        }};
+    }
     loop {
         let op = code[pc];
         match op {
@@ -248,7 +301,7 @@ fn $name(
                     jump!(off)
                 }
             }
-            Op::Call(..) | Op::CallSelf(..) => {
+            Op::Call(..) | Op::CallSelf(..) | Op::TailCall(..) => {
                 let (b, argc, c, cp, p) = match op {
                     Op::CallSelf(b, argc) => {
                         // The compiler checked the arity; the slot gets the
@@ -256,56 +309,15 @@ fn $name(
                         reg!(b) = Value::Closure(closure);
                         (b as usize & $mask, argc as usize, closure, pid, proto)
                     }
-                    Op::Call(b, argc) => {
+                    // A native in tail position is called as any other:
+                    // the compiler follows a tail call with `Ret`.
+                    Op::Call(b, argc) | Op::TailCall(b, argc) => {
                         let Value::Closure(c) = reg!(b) else {
-                            let Value::Native(i) = reg!(b) else {
-                                return (pc, fuel);
-                            };
-                            let argc = argc as usize;
-                            if argc > NATIVE_ARGS {
-                                return (pc, fuel);
-                            }
-                            // The arguments are copied out of the window:
-                            // the native gets the whole isolate, stack
-                            // included, and they stay rooted there.
-                            let b = b as usize & $mask;
-                            let mut args = [Value::Nil; NATIVE_ARGS];
-                            for (k, a) in args[..argc].iter_mut().enumerate() {
-                                *a = reg!(b + 1 + k);
-                            }
-                            let fr = iso.frames.last_mut().expect("caller frame");
-                            fr.pc = (pc + 1) as u32;
-                            let base = fr.base as usize;
-                            iso.fuel = fuel;
-                            let r = (iso.natives[i as usize].f)(iso, &args[..argc]);
-                            fuel = iso.fuel;
-                            pc += 1;
-                            // The native may have grown the prototypes or
-                            // moved the stack: every borrow is taken again.
-                            proto = &iso.protos[pid as usize];
-                            code = &proto.code;
-                            match r {
-                                Ok(v) => match $take(&mut iso.stack, base, proto.nregs) {
-                                    Some(w) => {
-                                        regs = w;
-                                        reg!(b) = v;
-                                    }
-                                    None => {
-                                        iso.stack[base + b] = v;
-                                        return (pc, fuel);
-                                    }
-                                },
-                                Err(flow) => {
-                                    iso.pending = Some((flow, base + b));
-                                    return (pc, fuel);
-                                }
-                            }
-                            // After a native is a safe point.
-                            if iso.heap.wants_collect() {
-                                return (pc, fuel);
-                            }
-                            continue;
+                            native_call!(b, argc);
                         };
+                        if let Op::TailCall(..) = op {
+                            return (pc, fuel);
+                        }
                         let cp = iso.heap.closures.get(c).proto;
                         let p = &iso.protos[cp as usize];
                         if p.vararg || argc != p.nparams {
@@ -449,7 +461,6 @@ fn $name(
             | Op::Neq(..)
             | Op::GetIdx(..)
             | Op::SliceFrom(..)
-            | Op::TailCall(..)
             | Op::CallSplat(..)
             | Op::TailCallSplat(..)
             | Op::RetNil

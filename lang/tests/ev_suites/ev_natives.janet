@@ -47,3 +47,14 @@
 (def [sent r] (give-until-closed))
 (check (= 3 sent))
 (check (deep= [false "cannot write to closed channel"] r))
+
+# parking natives in tail position, as skynet's leaves give
+(defn give-tail [ch x] (ev/give ch x))
+(defn take-tail [ch] (ev/take ch))
+(defn tail-pp [n]
+  (def ch (ev/chan))
+  (ev/go (fn [] (for i 0 n (give-tail ch i))))
+  (var s 0)
+  (for i 0 n (set s (+ s (take-tail ch))))
+  s)
+(check (= (/ (* 999 1000) 2) (tail-pp 1000)))

@@ -135,3 +135,19 @@
   (for i 0 n (set s (string 0 1 2 3 4 5 6 7 8 i)))
   s)
 (check (= "0123456789" (many 10)))
+
+# natives in tail position (a tail call the lane makes as a plain call,
+# followed by the function's return)
+(defn tail-len [x] (length x))
+(defn tail-loop [n]
+  (var s 0)
+  (for i 0 n (set s (+ s (tail-len [i i i]))))
+  s)
+(check (= 30000 (tail-loop 10000)))
+(defn tail-bad [x] (length x))
+(check (= "expected iterable, got 3" (try (tail-bad 3) ([e] e))))
+(defn tail-yield [x] (yield x))
+(def ty (fiber/new (fn [] (for i 0 3 (tail-yield (* i 2))) :end)))
+(check (deep= @[0 2 4 :end] (seq [_ :range [0 4]] (resume ty))))
+(defn tail-apply [xs] (apply string xs))
+(check (= "abc" (tail-apply ["a" "b" "c"])))
