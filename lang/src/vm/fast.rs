@@ -1,5 +1,6 @@
 //! The fast lane of the dispatch loop: register arithmetic, comparisons,
-//! jumps, and calls/returns between closures, over the running fiber's stack.
+//! jumps, calls/returns between closures, and calls of natives, over the
+//! running fiber's stack.
 //!
 //! Invariant: `run` executes only instructions whose every case it knows:
 //! register and constant moves, numeric arithmetic, jumps, and closure
@@ -11,6 +12,19 @@
 //! with `pc` at the instruction still to execute, the top frame current, and
 //! every frame below holding its saved `pc` — so the general loop in
 //! `interp` simply continues. A small loop keeps its state in registers.
+//!
+//! A native (`Call` or `TailCall` of at most `NATIVE_ARGS` arguments) is
+//! called here, as the run loop would call it: the caller's `pc` and the
+//! fuel saved into the isolate first, the arguments copied to a Rust array
+//! (they stay in the registers too, so they stay rooted), and every borrow
+//! of the isolate taken again afterwards, since the native may re-enter the
+//! VM, grow the prototypes or collect. A value goes into the callee slot
+//! and the lane goes on; anything else (an error, a signal, a park, a
+//! resume, a tail call) is left in `Isolate::pending` with its call slot,
+//! and the lane returns past the call so `interp` hands it to the run loop
+//! (`Exit::Flow`), which applies it exactly as for a native it called. The
+//! lane also returns after a native that left the heap wanting a
+//! collection: `interp` checks that at every return of the lane.
 //!
 //! The lane comes in two builds of one body: `windowed` sees a frame's
 //! registers as a fixed window of `WINDOW` slots and indexes it by the

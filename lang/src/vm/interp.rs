@@ -1,10 +1,14 @@
 //! The dispatch loop: executes bytecode of the running fiber until something
-//! needs the whole isolate (a native call, a signal, an error, a collection,
-//! fuel exhaustion) and then returns an `Exit` describing it.
+//! needs the run loop (a native's control flow, a call the fast lane does
+//! not make, a signal, an error, a collection, fuel exhaustion) and then
+//! returns an `Exit` describing it.
 //!
 //! Invariants:
 //! - Closure calls, returns and tail calls stay inside this loop: a language
-//!   call never recurses on the Rust stack.
+//!   call never recurses on the Rust stack. Natives are called by the fast
+//!   lane, which gets the whole isolate; this loop borrows the isolate's
+//!   parts afresh after each return of the lane, and each such return is a
+//!   safe point.
 //! - Before returning an `Exit`, the top frame's `pc` is saved, so the outer
 //!   loop (or a later resume) continues exactly where this stopped.
 //! - Fuel is charged on calls and backward jumps only.
