@@ -66,6 +66,11 @@ pub struct NativeDef {
     pub f: NativeFn,
     pub doc: &'static str,
     pub intrinsic: Option<Intrinsic>,
+    /// Whether the fast lane may call it in place. The run loop charges a
+    /// fiber's own fuel budget and reads its frame limit only when `exec`
+    /// returns, so a native that reads or sets those of the running fiber
+    /// is called after leaving the lane, where they are current.
+    pub lane: bool,
 }
 
 /// One language instance.

@@ -13,7 +13,9 @@
 //! every frame below holding its saved `pc` — so the general loop in
 //! `interp` simply continues. A small loop keeps its state in registers.
 //!
-//! A native (`Call` or `TailCall` of at most `NATIVE_ARGS` arguments) is
+//! A native (`Call` or `TailCall` of at most `NATIVE_ARGS` arguments, and
+//! not one of the few that must see the run loop's view of the running
+//! fiber: `NativeDef::lane`) is
 //! called here, as the run loop would call it: the caller's `pc` and the
 //! fuel saved into the isolate first, the arguments copied to a Rust array
 //! (they stay in the registers too, so they stay rooted), and every borrow
@@ -169,9 +171,11 @@ fn $name(
                 return (pc, fuel);
             };
             let argc = $argc as usize;
-            if argc > NATIVE_ARGS {
+            let nat = &iso.natives[i as usize];
+            if argc > NATIVE_ARGS || !nat.lane {
                 return (pc, fuel);
             }
+            let nf = nat.f;
             // The arguments are copied out of the window: the native gets
             // the whole isolate, stack included, and they stay rooted there.
             let b = $b as usize & $mask;
@@ -183,7 +187,7 @@ fn $name(
             fr.pc = (pc + 1) as u32;
             let base = fr.base as usize;
             iso.fuel = fuel;
-            let r = (iso.natives[i as usize].f)(iso, &args[..argc]);
+            let r = nf(iso, &args[..argc]);
             fuel = iso.fuel;
             pc += 1;
             // The native may have grown the prototypes or moved the stack:

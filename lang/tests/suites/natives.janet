@@ -151,3 +151,25 @@
 (check (deep= @[0 2 4 :end] (seq [_ :range [0 4]] (resume ty))))
 (defn tail-apply [xs] (apply string xs))
 (check (= "abc" (tail-apply ["a" "b" "c"])))
+
+# the fuel natives on the running fiber see and set its current budget
+# (they are called outside the lane, where the run loop has charged it)
+(def fueled
+  (fiber/new
+    (fn []
+      (def a (fiber/fuel (fiber/current)))
+      (for i 0 100 (+ i 1))
+      (def b (fiber/fuel (fiber/current)))
+      (fiber/set-fuel (fiber/current) 1000000)
+      (for i 0 10 (+ i 1))
+      (def c (fiber/fuel (fiber/current)))
+      (fiber/clear-fuel (fiber/current))
+      (for i 0 10 (+ i 1))
+      [a b c (fiber/fuel (fiber/current))])
+    :f))
+(fiber/set-fuel fueled 5000)
+(def [fa fb fc fd] (resume fueled))
+(check (= 5000 fa))
+(check (< 4800 fb 5000) "the loop's reductions are charged before fiber/fuel reads")
+(check (< 999900 fc 1000000) "a budget set by the fiber itself is kept")
+(check (= nil fd) "and so is clearing it")
