@@ -95,7 +95,8 @@ pub struct Isolate {
     pub roots: Vec<Value>,
     /// For each nested Rust-level run, the fiber that was running before it.
     pub run_stack: Vec<Option<Ref>>,
-    /// Reusable argument buffer for native calls.
+    /// Reusable argument buffer for the natives the run loop calls (the
+    /// fast lane passes its calls' arguments in a Rust array).
     pub scratch: Vec<Value>,
     /// The control-flow request of a native the fast lane called, with its
     /// absolute call slot, until the run loop applies it (`Exit::Flow`).
