@@ -112,6 +112,7 @@ impl Isolate {
             roots: Vec::new(),
             run_stack: Vec::new(),
             scratch: Vec::new(),
+            pending: None,
             capture: None,
             ev: Box::default(),
         };

@@ -66,6 +66,11 @@ pub struct NativeDef {
     pub f: NativeFn,
     pub doc: &'static str,
     pub intrinsic: Option<Intrinsic>,
+    /// Whether the fast lane may call it in place. The run loop charges a
+    /// fiber's own fuel budget and reads its frame limit only when `exec`
+    /// returns, so a native that reads or sets those of the running fiber
+    /// is called after leaving the lane, where they are current.
+    pub lane: bool,
 }
 
 /// One language instance.
@@ -90,8 +95,12 @@ pub struct Isolate {
     pub roots: Vec<Value>,
     /// For each nested Rust-level run, the fiber that was running before it.
     pub run_stack: Vec<Option<Ref>>,
-    /// Reusable argument buffer for native calls.
+    /// Reusable argument buffer for the natives the run loop calls (the
+    /// fast lane passes its calls' arguments in a Rust array).
     pub scratch: Vec<Value>,
+    /// The control-flow request of a native the fast lane called, with its
+    /// absolute call slot, until the run loop applies it (`Exit::Flow`).
+    pub pending: Option<(Flow, usize)>,
     /// Where `print` writes; `None` means the process's stdout.
     pub capture: Option<Vec<u8>>,
     /// The event loop's state: tasks, ready queue, timers, pending ops

@@ -407,7 +407,7 @@ pub fn register(env: &mut Env) {
         "(fiber/maxstack fiber)\n\nFrame limit.",
         maxstack,
     );
-    env.native(
+    env.native_outside_lane(
         "fiber/setmaxstack",
         "(fiber/setmaxstack fiber n)\n\nSets the frame limit.",
         setmaxstack,
@@ -417,7 +417,7 @@ pub fn register(env: &mut Env) {
         "(debug/stacktrace fiber &opt err prefix)\n\nPrints a trace.",
         stacktrace,
     );
-    env.native(
+    env.native_outside_lane(
         "fiber/set-fuel",
         "(fiber/set-fuel fiber n)\n\nGives fiber a budget of n reductions (calls and backward jumps). At 0 it pauses with signal :fuel.",
         set_fuel,
@@ -427,12 +427,12 @@ pub fn register(env: &mut Env) {
         "(fiber/kill fiber)\n\nHard stop: status :error, no unwinding (defers do not run).",
         kill,
     );
-    env.native(
+    env.native_outside_lane(
         "fiber/fuel",
         "(fiber/fuel fiber)\n\nRemaining budget, or nil.",
         get_fuel,
     );
-    env.native(
+    env.native_outside_lane(
         "fiber/clear-fuel",
         "(fiber/clear-fuel fiber)\n\nRemoves the budget.",
         clear_fuel,

@@ -18,6 +18,14 @@ impl<'a> Env<'a> {
         self.add(name, doc, f, None);
     }
 
+    /// Registers a native that reads or writes what the run loop keeps
+    /// outside the running fiber while it runs (its fuel budget, its frame
+    /// limit), so the fast lane must not call it in place (see `NativeDef`).
+    pub fn native_outside_lane(&mut self, name: &'static str, doc: &'static str, f: NativeFn) {
+        self.add(name, doc, f, None);
+        self.iso.natives.last_mut().expect("just added").lane = false;
+    }
+
     /// Registers a native the compiler may inline as `ins`.
     pub fn intrinsic(
         &mut self,
@@ -47,6 +55,7 @@ impl<'a> Env<'a> {
             f,
             doc,
             intrinsic,
+            lane: true,
         });
         self.iso.def_global(name, Value::Native(i), doc);
     }

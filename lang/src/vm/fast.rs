@@ -1,5 +1,6 @@
 //! The fast lane of the dispatch loop: register arithmetic, comparisons,
-//! jumps, and calls/returns between closures, over the running fiber's stack.
+//! jumps, calls/returns between closures, and calls of natives, over the
+//! running fiber's stack.
 //!
 //! Invariant: `run` executes only instructions whose every case it knows:
 //! register and constant moves, numeric arithmetic, jumps, and closure
@@ -12,6 +13,21 @@
 //! every frame below holding its saved `pc` — so the general loop in
 //! `interp` simply continues. A small loop keeps its state in registers.
 //!
+//! A native (`Call` or `TailCall` of at most `NATIVE_ARGS` arguments, and
+//! not one of the few that must see the run loop's view of the running
+//! fiber: `NativeDef::lane`) is
+//! called here, as the run loop would call it: the caller's `pc` and the
+//! fuel saved into the isolate first, the arguments copied to a Rust array
+//! (they stay in the registers too, so they stay rooted), and every borrow
+//! of the isolate taken again afterwards, since the native may re-enter the
+//! VM, grow the prototypes or collect. A value goes into the callee slot
+//! and the lane goes on; anything else (an error, a signal, a park, a
+//! resume, a tail call) is left in `Isolate::pending` with its call slot,
+//! and the lane returns past the call so `interp` hands it to the run loop
+//! (`Exit::Flow`), which applies it exactly as for a native it called. The
+//! lane also returns after a native that left the heap wanting a
+//! collection: `interp` checks that at every return of the lane.
+//!
 //! The lane comes in two builds of one body: `windowed` sees a frame's
 //! registers as a fixed window of `WINDOW` slots and indexes it by the
 //! register number masked to the window, which needs no bounds check (every
@@ -23,9 +39,9 @@
 //! without leaving it), because a fiber keeps its stack's capacity while it
 //! is parked, and a million parked fibers must not each keep a window.
 
-use crate::bytecode::{Op, Proto};
+use crate::bytecode::Op;
 use crate::fiber::Frame;
-use crate::heap::Heap;
+use crate::isolate::Isolate;
 use crate::value::Value;
 
 /// Registers a frame may have to run in the windowed lane.
@@ -37,6 +53,9 @@ const SLACK: usize = 64;
 /// Fuel the checked lane spends before its code counts as hot and gets a
 /// window: a fiber that switches on every message never pays for one.
 const HOT: i64 = 4096;
+/// Most arguments a native called from the lane may get; a call with more
+/// goes through the general loop.
+const NATIVE_ARGS: usize = 8;
 
 /// The window of the frame at `base` with `nregs` registers, if it has at
 /// most `WINDOW` registers and the stack reaches that far.
@@ -58,46 +77,39 @@ fn slice(st: &mut [Value], base: usize, nregs: u16) -> Option<&mut [Value]> {
 
 /// Runs from `pc` in the top frame; returns the `pc` to continue at (in the
 /// then-top frame) and the remaining fuel.
-pub fn run(
-    protos: &[Proto],
-    heap: &mut Heap,
-    stack: &mut Vec<Value>,
-    frames: &mut Vec<Frame>,
-    maxstack: usize,
-    pc: usize,
-    fuel: i64,
-) -> (usize, i64) {
+pub fn run(iso: &mut Isolate, maxstack: usize, pc: usize, fuel: i64) -> (usize, i64) {
     // The top frame's base if it may have a window, and whether the stack
     // has room for one.
-    let fits = |stack: &Vec<Value>, frames: &[Frame]| {
-        let fr = frames.last().expect("frame");
+    let fits = |iso: &Isolate| {
+        let fr = iso.frames.last().expect("frame");
         let base = fr.base as usize;
-        (protos[fr.proto as usize].nregs as usize <= WINDOW)
-            .then(|| (base, stack.len() >= base + WINDOW))
+        (iso.protos[fr.proto as usize].nregs as usize <= WINDOW)
+            .then(|| (base, iso.stack.len() >= base + WINDOW))
     };
-    match fits(stack, frames) {
-        Some((_, true)) => return windowed(protos, heap, stack, frames, maxstack, pc, fuel),
-        None => return sliced(protos, heap, stack, frames, maxstack, pc, fuel),
+    match fits(iso) {
+        Some((_, true)) => return windowed(iso, maxstack, pc, fuel),
+        None => return sliced(iso, maxstack, pc, fuel),
         Some((_, false)) => {}
     }
     // No room for a window yet: run checked on a budget of `HOT` fuel.
     // Code that spends it all without leaving the lane is hot: it gets a
     // window (the lane returned in a consistent state, so it simply goes on).
     let budget = fuel.min(HOT);
-    let (pc, left) = sliced(protos, heap, stack, frames, maxstack, pc, budget);
+    let (pc, left) = sliced(iso, maxstack, pc, budget);
     let fuel = fuel - (budget - left);
-    // A lane stops at a call or jump once `fuel <= 1`.
-    if left > 1 || fuel <= 0 {
+    // A lane stops at a call or jump once `fuel <= 1`; a native that
+    // suspended or wants a collection must reach the general loop first.
+    if left > 1 || fuel <= 0 || iso.pending.is_some() || iso.heap.wants_collect() {
         return (pc, fuel);
     }
-    match fits(stack, frames) {
+    match fits(iso) {
         Some((base, room)) => {
             if !room {
-                stack.resize(base + WINDOW + SLACK, Value::Nil);
+                iso.stack.resize(base + WINDOW + SLACK, Value::Nil);
             }
-            windowed(protos, heap, stack, frames, maxstack, pc, fuel)
+            windowed(iso, maxstack, pc, fuel)
         }
-        None => sliced(protos, heap, stack, frames, maxstack, pc, fuel),
+        None => sliced(iso, maxstack, pc, fuel),
     }
 }
 
@@ -107,23 +119,19 @@ $(#[$doc])*
 #[inline(never)]
 #[allow(clippy::neg_cmp_op_on_partial_ord)] // NaN must fail every comparison, as in Janet
 fn $name(
-    protos: &[Proto],
-    heap: &mut Heap,
-    stack: &mut [Value],
-    frames: &mut Vec<Frame>,
+    iso: &mut Isolate,
     maxstack: usize,
     mut pc: usize,
     mut fuel: i64,
 ) -> (usize, i64) {
     // Only what instructions read is kept live (registers are scarce in
     // this loop); the rest of the running frame stays in `frames`.
-    let fr = *frames.last().expect("frame");
+    let fr = *iso.frames.last().expect("frame");
     let (mut closure, mut pid) = (fr.closure, fr.proto);
-    let mut proto = &protos[pid as usize];
+    let mut proto = &iso.protos[pid as usize];
     let mut code: &[Op] = &proto.code;
-    let st: &mut [Value] = stack;
     // The running frame's registers, re-taken on calls and returns.
-    let Some(mut regs) = $take(st, fr.base as usize, proto.nregs) else {
+    let Some(mut regs) = $take(&mut iso.stack, fr.base as usize, proto.nregs) else {
         return (pc, fuel);
     };
     macro_rules! reg {
@@ -154,6 +162,61 @@ fn $name(
             }
         }};
     }
+    // A call of a native in place: the caller's `pc` and the fuel are
+    // saved first (the native may trace, switch or re-enter the VM), and
+    // anything but a value goes to the general loop through `pending`.
+    macro_rules! native_call {
+        ($b:expr, $argc:expr) => {{
+            let Value::Native(i) = reg!($b) else {
+                return (pc, fuel);
+            };
+            let argc = $argc as usize;
+            let nat = &iso.natives[i as usize];
+            if argc > NATIVE_ARGS || !nat.lane {
+                return (pc, fuel);
+            }
+            let nf = nat.f;
+            // The arguments are copied out of the window: the native gets
+            // the whole isolate, stack included, and they stay rooted there.
+            let b = $b as usize & $mask;
+            let mut args = [Value::Nil; NATIVE_ARGS];
+            for (k, a) in args[..argc].iter_mut().enumerate() {
+                *a = reg!(b + 1 + k);
+            }
+            let fr = iso.frames.last_mut().expect("caller frame");
+            fr.pc = (pc + 1) as u32;
+            let base = fr.base as usize;
+            iso.fuel = fuel;
+            let r = nf(iso, &args[..argc]);
+            fuel = iso.fuel;
+            pc += 1;
+            // The native may have grown the prototypes or moved the stack:
+            // every borrow is taken again.
+            proto = &iso.protos[pid as usize];
+            code = &proto.code;
+            match r {
+                Ok(v) => match $take(&mut iso.stack, base, proto.nregs) {
+                    Some(w) => {
+                        regs = w;
+                        reg!(b) = v;
+                    }
+                    None => {
+                        iso.stack[base + b] = v;
+                        return (pc, fuel);
+                    }
+                },
+                Err(flow) => {
+                    iso.pending = Some((flow, base + b));
+                    return (pc, fuel);
+                }
+            }
+            // After a native is a safe point.
+            if iso.heap.wants_collect() {
+                return (pc, fuel);
+            }
+            continue;
+        }};
+    }
     loop {
         let op = code[pc];
         match op {
@@ -171,7 +234,7 @@ fn $name(
             Op::Bool(d, b) => reg!(d) = Value::Bool(b),
             Op::Const(d, k) => reg!(d) = proto.consts[k as usize],
             Op::SelfFn(d) => reg!(d) = Value::Closure(closure),
-            Op::Capture(d, i) => reg!(d) = heap.closures.get(closure).captures[i as usize],
+            Op::Capture(d, i) => reg!(d) = iso.heap.closures.get(closure).captures[i as usize],
             Op::Add(d, a, b) => {
                 let r = num!(a) + num!(b);
                 reg!(d) = Value::Num(r);
@@ -213,7 +276,7 @@ fn $name(
                     return (pc, fuel);
                 };
                 let val = reg!(v);
-                if !super::ops::table_put_num(heap.tables.get_mut(t), key, val) {
+                if !super::ops::table_put_num(iso.heap.tables.get_mut(t), key, val) {
                     return (pc, fuel);
                 }
             }
@@ -221,7 +284,7 @@ fn $name(
                 let (Value::Table(t), Value::Num(key)) = (reg!(o), reg!(k)) else {
                     return (pc, fuel);
                 };
-                let Some(v) = super::ops::table_get_num(heap.tables.get(t), key) else {
+                let Some(v) = super::ops::table_get_num(iso.heap.tables.get(t), key) else {
                     return (pc, fuel);
                 };
                 reg!(d) = v;
@@ -256,7 +319,7 @@ fn $name(
                     jump!(off)
                 }
             }
-            Op::Call(..) | Op::CallSelf(..) => {
+            Op::Call(..) | Op::CallSelf(..) | Op::TailCall(..) => {
                 let (b, argc, c, cp, p) = match op {
                     Op::CallSelf(b, argc) => {
                         // The compiler checked the arity; the slot gets the
@@ -264,12 +327,17 @@ fn $name(
                         reg!(b) = Value::Closure(closure);
                         (b as usize & $mask, argc as usize, closure, pid, proto)
                     }
-                    Op::Call(b, argc) => {
+                    // A native in tail position is called as any other:
+                    // the compiler follows a tail call with `Ret`.
+                    Op::Call(b, argc) | Op::TailCall(b, argc) => {
                         let Value::Closure(c) = reg!(b) else {
-                            return (pc, fuel);
+                            native_call!(b, argc);
                         };
-                        let cp = heap.closures.get(c).proto;
-                        let p = &protos[cp as usize];
+                        if let Op::TailCall(..) = op {
+                            return (pc, fuel);
+                        }
+                        let cp = iso.heap.closures.get(c).proto;
+                        let p = &iso.protos[cp as usize];
                         if p.vararg || argc != p.nparams {
                             return (pc, fuel);
                         }
@@ -277,13 +345,13 @@ fn $name(
                     }
                     _ => unreachable!("matched a call"),
                 };
-                if frames.len() >= maxstack || fuel <= 1 {
+                if iso.frames.len() >= maxstack || fuel <= 1 {
                     return (pc, fuel);
                 }
-                let caller = frames.last_mut().expect("caller frame");
+                let caller = iso.frames.last_mut().expect("caller frame");
                 let nb = caller.base as usize + b + 1;
                 // Growing the stack is the general loop's job.
-                let Some(callee) = $take(st, nb, p.nregs) else {
+                let Some(callee) = $take(&mut iso.stack, nb, p.nregs) else {
                     return (pc, fuel);
                 };
                 fuel -= 1;
@@ -292,7 +360,7 @@ fn $name(
                 }
                 caller.pc = (pc + 1) as u32;
                 let top = ((nb + p.nregs as usize) as u32).max(caller.top);
-                frames.push(Frame {
+                iso.frames.push(Frame {
                     closure: c,
                     proto: cp,
                     pc: 0,
@@ -307,17 +375,17 @@ fn $name(
                 continue;
             }
             Op::Ret(r) => {
-                if proto.has_upvals || frames.len() < 2 {
+                if proto.has_upvals || iso.frames.len() < 2 {
                     return (pc, fuel);
                 }
                 let v = reg!(r);
-                let callee = *frames.last().expect("callee frame");
-                let caller = frames[frames.len() - 2];
-                let cp = &protos[caller.proto as usize];
-                let Some(w) = $take(st, caller.base as usize, cp.nregs) else {
+                let callee = *iso.frames.last().expect("callee frame");
+                let caller = iso.frames[iso.frames.len() - 2];
+                let cp = &iso.protos[caller.proto as usize];
+                let Some(w) = $take(&mut iso.stack, caller.base as usize, cp.nregs) else {
                     return (pc, fuel);
                 };
-                frames.pop();
+                iso.frames.pop();
                 (closure, pid) = (caller.closure, caller.proto);
                 proto = cp;
                 code = &proto.code;
@@ -411,7 +479,6 @@ fn $name(
             | Op::Neq(..)
             | Op::GetIdx(..)
             | Op::SliceFrom(..)
-            | Op::TailCall(..)
             | Op::CallSplat(..)
             | Op::TailCallSplat(..)
             | Op::RetNil

@@ -1,10 +1,14 @@
 //! The dispatch loop: executes bytecode of the running fiber until something
-//! needs the whole isolate (a native call, a signal, an error, a collection,
-//! fuel exhaustion) and then returns an `Exit` describing it.
+//! needs the run loop (a native's control flow, a call the fast lane does
+//! not make, a signal, an error, a collection, fuel exhaustion) and then
+//! returns an `Exit` describing it.
 //!
 //! Invariants:
 //! - Closure calls, returns and tail calls stay inside this loop: a language
-//!   call never recurses on the Rust stack.
+//!   call never recurses on the Rust stack. Natives are called by the fast
+//!   lane, which gets the whole isolate; this loop borrows the isolate's
+//!   parts afresh after each return of the lane, and each such return is a
+//!   safe point.
 //! - Before returning an `Exit`, the top frame's `pc` is saved, so the outer
 //!   loop (or a later resume) continues exactly where this stopped.
 //! - Fuel is charged on calls and backward jumps only.
@@ -27,6 +31,9 @@ pub enum Exit {
     Error(String),
     /// Raise an error with a value payload.
     ErrorValue(Value),
+    /// A native the fast lane called asked for control flow; the request
+    /// and its call slot wait in `Isolate::pending`.
+    Flow,
     /// A safe point wants a collection.
     Gc,
     /// The quantum is used up.
@@ -143,99 +150,99 @@ macro_rules! num2 {
 impl Isolate {
     /// Runs the current fiber until it needs the outer loop.
     pub(crate) fn exec(&mut self) -> Exit {
-        let Isolate {
-            heap,
-            protos,
-            stack,
-            frames,
-            open_upvals,
-            cur,
-            fuel: fuel_slot,
-            ..
-        } = self;
-        let mut fuel = *fuel_slot;
-        let protos: &[Proto] = protos;
-        let cur = cur.expect("no running fiber");
-        let maxstack = heap.fibers.get(cur).maxstack as usize;
-        let mut fr;
-        let mut proto: &Proto;
-        let mut code: &[Op];
-        let mut base: usize;
-        let mut pc = frames.last().expect("no frame").pc as usize;
-        macro_rules! save {
-            () => {{
-                frames.last_mut().expect("frame").pc = pc as u32;
-                *fuel_slot = fuel;
-            }};
-        }
-        macro_rules! fail {
-            ($msg:expr) => {{
-                save!();
-                return Exit::Error($msg);
-            }};
-        }
-        // Arithmetic on a non-number: an operator method or an error.
-        macro_rules! arith_slow {
-            ($op:expr, $rop:expr, $d:ident, $x:expr, $y:expr) => {{
-                save!();
-                return super::ops::arith_slow(heap, $op, $rop, base + $d as usize, $x, $y);
-            }};
-        }
-        // Frame state is re-read at the top of the loop; a frame change
-        // only needs the new top frame's pc.
-        macro_rules! reload {
-            () => {{
-                pc = frames.last().expect("frame").pc as usize;
-            }};
-        }
-        macro_rules! jump {
-            ($off:expr) => {{
-                let off = $off as isize;
-                pc = (pc as isize + off) as usize;
-                if off < 0 {
-                    fuel -= 1;
-                    if fuel <= 0 {
-                        save!();
-                        return Exit::Fuel;
-                    }
-                }
-            }};
-        }
-        macro_rules! safepoint {
-            () => {
-                if heap.wants_collect() {
-                    save!();
-                    return Exit::Gc;
-                }
-            };
-        }
-        macro_rules! jk {
-            ($a:ident, $k:ident, $off:ident, $cmp:tt, $when:expr) => {{
-                let r = if let Value::Num(x) = &stack[base + $a as usize] {
-                    *x $cmp $k as f64
-                } else {
-                    let x = stack[base + $a as usize];
-                    let o = heap.compare(x, Value::Num($k as f64));
-                    o $cmp std::cmp::Ordering::Equal
-                };
-                if r == $when {
-                    jump!($off)
-                }
-            }};
-        }
-
+        let cur = self.cur.expect("no running fiber");
+        let maxstack = self.heap.fibers.get(cur).maxstack as usize;
+        let mut fuel = self.fuel;
+        let mut pc = self.frames.last().expect("no frame").pc as usize;
         loop {
-            let (npc, nfuel) = super::fast::run(protos, heap, stack, frames, maxstack, pc, fuel);
-            fuel = nfuel;
-            fr = *frames.last().expect("frame");
-            proto = &protos[fr.proto as usize];
-            code = &proto.code;
-            base = fr.base as usize;
-            pc = npc;
+            // The lane runs with the whole isolate (it calls natives); the
+            // general loop below borrows its parts for one instruction.
+            (pc, fuel) = super::fast::run(self, maxstack, pc, fuel);
+            let Isolate {
+                heap,
+                protos,
+                stack,
+                frames,
+                open_upvals,
+                fuel: fuel_slot,
+                pending,
+                ..
+            } = &mut *self;
+            let protos: &[Proto] = protos;
+            let fr = *frames.last().expect("frame");
+            let proto = &protos[fr.proto as usize];
+            let code = &proto.code;
+            let base = fr.base as usize;
+            macro_rules! save {
+                () => {{
+                    frames.last_mut().expect("frame").pc = pc as u32;
+                    *fuel_slot = fuel;
+                }};
+            }
+            macro_rules! fail {
+                ($msg:expr) => {{
+                    save!();
+                    return Exit::Error($msg);
+                }};
+            }
+            // Arithmetic on a non-number: an operator method or an error.
+            macro_rules! arith_slow {
+                ($op:expr, $rop:expr, $d:ident, $x:expr, $y:expr) => {{
+                    save!();
+                    return super::ops::arith_slow(heap, $op, $rop, base + $d as usize, $x, $y);
+                }};
+            }
+            // Frame state is re-read at the top of the loop; a frame change
+            // only needs the new top frame's pc.
+            macro_rules! reload {
+                () => {{
+                    pc = frames.last().expect("frame").pc as usize;
+                }};
+            }
+            macro_rules! jump {
+                ($off:expr) => {{
+                    let off = $off as isize;
+                    pc = (pc as isize + off) as usize;
+                    if off < 0 {
+                        fuel -= 1;
+                        if fuel <= 0 {
+                            save!();
+                            return Exit::Fuel;
+                        }
+                    }
+                }};
+            }
+            macro_rules! safepoint {
+                () => {
+                    if heap.wants_collect() {
+                        save!();
+                        return Exit::Gc;
+                    }
+                };
+            }
+            macro_rules! jk {
+                ($a:ident, $k:ident, $off:ident, $cmp:tt, $when:expr) => {{
+                    let r = if let Value::Num(x) = &stack[base + $a as usize] {
+                        *x $cmp $k as f64
+                    } else {
+                        let x = stack[base + $a as usize];
+                        let o = heap.compare(x, Value::Num($k as f64));
+                        o $cmp std::cmp::Ordering::Equal
+                    };
+                    if r == $when {
+                        jump!($off)
+                    }
+                }};
+            }
             if fuel <= 0 {
                 save!();
                 return Exit::Fuel;
             }
+            if pending.is_some() {
+                save!();
+                return Exit::Flow;
+            }
+            safepoint!();
             let op = code[pc];
             pc += 1;
             match op {

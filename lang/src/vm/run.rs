@@ -178,6 +178,10 @@ impl Isolate {
                     self.signal(Signal::Error, v, boundary)
                 }
                 Exit::ErrorValue(v) => self.signal(Signal::Error, v, boundary),
+                Exit::Flow => {
+                    let (flow, ab) = self.pending.take().expect("a pending flow");
+                    self.apply_flow(flow, ab, boundary)
+                }
                 Exit::Gc => {
                     self.collect_now();
                     None
