@@ -186,6 +186,10 @@
       (dictionary? x) (do (def ks (keys x)) (var i 0)
                         (while (< i (length ks)) (walk (in ks i)) (walk (get x (in ks i))) (set i (+ i 1))))))
   (walk body)
+  # Past the compiler's register limit the fn would be refused anyway; stop
+  # before building millions of parameter symbols (found by the fuzzer).
+  (if (> max-param 32767)
+    (error (string "short-fn: $" max-param " is past the parameter limit ($32767)")))
   (def params @[])
   (var i 0)
   (while (<= i max-param) (array/push params (symbol "$" i)) (set i (+ i 1)))

@@ -47,7 +47,11 @@
 (check (string? (describe deep)))
 (check-error (eval ['quasiquote deep]))
 (check-error (eval deep))
-# a function that needs more registers than a frame has is a compile error,
-# not a crash (found by the fuzzer: a short-fn naming $194560)
-(check (string/find "too many registers" (last (protect (eval (parse "|$194560"))))))
+# a short-fn naming a parameter past the register limit is an error, not a
+# crash (found by the fuzzer: $194560 overflowed a u16)
+(check (string/find "past the parameter limit" (last (protect (eval (parse "|$194560"))))))
+# a short-fn naming a huge parameter is refused before it builds the
+# parameter list (the fuzzer's out-of-memory input: $34860156)
+(check (string/find "past the parameter limit" (last (protect (eval (parse "|$34860156"))))))
+(check (string/find "too many registers" (last (protect (eval (parse "|$32767"))))))
 (check (= 3 ((eval (parse "|(+ $0 $2)")) 1 :unused 2)))
