@@ -252,15 +252,26 @@ fn rename(iso: &mut Isolate, a: &[Value]) -> R {
     run_blocking(iso, work, returning(Value::Nil))
 }
 
-fn realpath(iso: &mut Isolate, a: &[Value]) -> R {
+/// Runs `f` on the path argument off the loop; the call returns the path
+/// it gives, as a string.
+fn path_query(
+    iso: &mut Isolate,
+    a: &[Value],
+    what: &'static str,
+    f: fn(&str) -> std::io::Result<std::path::PathBuf>,
+) -> R {
     args::arity(iso, a, 1, Some(1))?;
     let p = path_arg(iso, a, 0)?;
     let work = move || {
-        let r = std::fs::canonicalize(&p).map_err(|e| fail("cannot resolve", &p, e))?;
+        let r = f(&p).map_err(|e| fail(what, &p, e))?;
         Ok(r.into_os_string().into_encoded_bytes())
     };
     let finish: Finish<Vec<u8>> = Box::new(|iso, r| Resume::Value(iso.heap.string(&r)));
     run_blocking(iso, work, finish)
+}
+
+fn realpath(iso: &mut Isolate, a: &[Value]) -> R {
+    path_query(iso, a, "cannot resolve", |p| std::fs::canonicalize(p))
 }
 
 /// A permission argument: an integer (`8r644`) or a string like
@@ -361,14 +372,7 @@ fn touch(iso: &mut Isolate, a: &[Value]) -> R {
 }
 
 fn readlink(iso: &mut Isolate, a: &[Value]) -> R {
-    args::arity(iso, a, 1, Some(1))?;
-    let p = path_arg(iso, a, 0)?;
-    let work = move || {
-        let r = std::fs::read_link(&p).map_err(|e| fail("cannot read link", &p, e))?;
-        Ok(r.into_os_string().into_encoded_bytes())
-    };
-    let finish: Finish<Vec<u8>> = Box::new(|iso, r| Resume::Value(iso.heap.string(&r)));
-    run_blocking(iso, work, finish)
+    path_query(iso, a, "cannot read link", |p| std::fs::read_link(p))
 }
 
 /// Makes `new` a link to `old` (symbolic or hard); the call returns nil.
