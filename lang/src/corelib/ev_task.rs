@@ -63,14 +63,7 @@ fn go(iso: &mut Isolate, a: &[Value]) -> Result<Value, Flow> {
             .and_then(|t| iso.ev.tasks.get(&t))
             .map_or(Value::Nil, |i| i.supervisor),
     };
-    let spare = iso.ev.reuse();
-    let fib = iso.heap.fibers.get_mut(fiber);
-    fib.flags |= FLAG_TASK;
-    if let Some((stack, frames)) = spare {
-        if fib.status == FiberStatus::New && fib.stack.capacity() == 0 {
-            (fib.stack, fib.frames) = (stack, frames);
-        }
-    }
+    iso.heap.fibers.get_mut(fiber).flags |= FLAG_TASK;
     iso.ev.spawn(fiber, args::opt(a, 1), supervisor, false);
     Ok(Value::Fiber(fiber))
 }

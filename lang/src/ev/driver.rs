@@ -213,6 +213,15 @@ fn run_task(iso: &mut Isolate, t: Ref) -> Option<Outcome> {
         g.keep();
     }
     iso.ev.current = Some(t);
+    let fib = iso.heap.fibers.get_mut(t);
+    if fib.status == FiberStatus::New && fib.stack.capacity() == 0 {
+        // A task gets its buffers when it first runs, not when spawned:
+        // a million queued tasks then hold no stacks, and each one that
+        // starts reuses those of one that finished.
+        if let Some((stack, frames)) = iso.ev.reuse() {
+            (fib.stack, fib.frames) = (stack, frames);
+        }
+    }
     Some(match r {
         Resume::Value(v) => iso.resume(t, v),
         Resume::Error(e) if iso.heap.fibers.get(t).status == FiberStatus::New => {
