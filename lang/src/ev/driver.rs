@@ -213,17 +213,11 @@ fn run_task(iso: &mut Isolate, t: Ref) -> Option<Outcome> {
         g.keep();
     }
     iso.ev.current = Some(t);
-    let fib = iso.heap.fibers.get_mut(t);
-    if fib.status == FiberStatus::New && fib.stack.capacity() == 0 {
-        // A task gets its buffers when it first runs, not when spawned:
-        // a million queued tasks then hold no stacks, and each one that
-        // starts reuses those of one that finished.
-        if let Some((stack, frames)) = iso.ev.reuse() {
-            (fib.stack, fib.frames) = (stack, frames);
-        }
-    }
     Some(match r {
-        Resume::Value(v) => iso.resume(t, v),
+        Resume::Value(v) => {
+            take_spare_buffers(iso, t);
+            iso.resume(t, v)
+        }
         Resume::Error(e) if iso.heap.fibers.get(t).status == FiberStatus::New => {
             let f = iso.heap.fibers.get_mut(t);
             f.status = FiberStatus::Error;
@@ -232,6 +226,19 @@ fn run_task(iso: &mut Isolate, t: Ref) -> Option<Outcome> {
         }
         Resume::Error(e) => resume_raising(iso, t, e),
     })
+}
+
+/// Gives task `t`, about to run for the first time, the buffers a finished
+/// task left, if it has none yet. Done here rather than at spawn: a million
+/// queued tasks then hold no stacks, and a task cancelled before it ran
+/// never takes any.
+fn take_spare_buffers(iso: &mut Isolate, t: Ref) {
+    let fib = iso.heap.fibers.get_mut(t);
+    if fib.status == FiberStatus::New && fib.stack.capacity() == 0 {
+        if let Some((stack, frames)) = iso.ev.reuse() {
+            (fib.stack, fib.frames) = (stack, frames);
+        }
+    }
 }
 
 /// Resumes suspended task `t` by raising `err` at its innermost suspension

@@ -172,7 +172,7 @@ pub struct Loop {
     /// Rust operations in flight (I/O).
     pub ops: Ops,
     /// Emptied register stacks and frame vectors of tasks that returned,
-    /// for the next `ev/go` (`recycle`, `reuse`).
+    /// for the next task to start running (`recycle`, `reuse`).
     spare: Vec<(Vec<Value>, Vec<Frame>)>,
     seq: u64,
     next_id: u64,
