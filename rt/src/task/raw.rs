@@ -65,6 +65,7 @@ struct Vtable {
     read_output: unsafe fn(NonNull<Header>, *mut ()),
     /// Drops whatever the stage holds.
     drop_stage: unsafe fn(NonNull<Header>),
+    /// Frees the cell; called once, when the last reference is dropped.
     dealloc: unsafe fn(NonNull<Header>),
 }
 
@@ -364,6 +365,12 @@ fn raw_from(ptr: *const ()) -> RawTask {
     RawTask(unsafe { NonNull::new_unchecked(ptr as *mut Header) })
 }
 
+// The four `RawWakerVTable` functions below share one contract.
+//
+// # Safety
+// `ptr` is the header pointer of a live task cell, as stored by
+// `RawTask::waker`, and the waker being used owns one task reference:
+// `waker_wake` and `waker_drop` give that reference up, the other two keep it.
 unsafe fn waker_clone(ptr: *const ()) -> RawWaker {
     raw_from(ptr).header().state.ref_inc();
     RawWaker::new(ptr, &WAKER_VTABLE)
