@@ -8,6 +8,7 @@
 //! not pointers), which also makes it — and the isolate — `Send`.
 
 pub mod arena;
+pub mod pages;
 
 use crate::fiber::Fiber;
 use crate::objects::{hash_bytes, AbstractBox, Closure, StrObj, TupleObj, Upval};
@@ -15,6 +16,7 @@ use crate::symbols::Interner;
 use crate::table::TableObj;
 use crate::value::{Ref, Value};
 use arena::Arena;
+use pages::Pages;
 
 /// All objects of one isolate.
 #[derive(Debug, Default)]
@@ -26,7 +28,7 @@ pub struct Heap {
     pub structs: Arena<TableObj>,
     pub tables: Arena<TableObj>,
     pub closures: Arena<Closure>,
-    pub fibers: Arena<Fiber>,
+    pub fibers: Arena<Fiber, Pages<Fiber>>,
     pub upvals: Arena<Upval>,
     pub abstracts: Arena<AbstractBox>,
     pub syms: Interner,

@@ -1,9 +1,9 @@
 //! `TaskTable`: the loop's live tasks, keyed by their root fiber.
 //!
 //! A fiber `Ref` is a small dense arena index, so the table is a vector
-//! indexed by it rather than a hash map: no hashing on the park/wake path,
-//! and growing to a million tasks (skynet) copies the slots once per
-//! doubling instead of rehashing every entry.
+//! indexed by it rather than a hash map: no hashing on the park/wake path.
+//! The vector is paged (`heap::pages`), so growing to a million tasks
+//! (skynet) never copies the slots already there.
 //!
 //! Invariant: `slots[r.idx()]` is `Some` exactly while fiber `r` is a live
 //! task, and `len` counts those slots. The loop traces every task's fiber,
@@ -11,12 +11,13 @@
 //! slot is occupied.
 
 use super::sched::TaskInfo;
+use crate::heap::pages::Pages;
 use crate::value::Ref;
 
 /// Live tasks by root fiber.
 #[derive(Debug, Default)]
 pub struct TaskTable {
-    slots: Vec<Option<TaskInfo>>,
+    slots: Pages<Option<TaskInfo>>,
     len: usize,
 }
 
@@ -24,10 +25,8 @@ impl TaskTable {
     /// Registers `task`; returns the record it replaced, if any.
     pub fn insert(&mut self, task: Ref, info: TaskInfo) -> Option<TaskInfo> {
         let i = task.idx();
-        if i >= self.slots.len() {
-            self.slots.resize_with(i + 1, || None);
-        }
-        let old = self.slots[i].replace(info);
+        self.slots.extend_to(i + 1, || None);
+        let old = self.slots.get_mut(i).replace(info);
         if old.is_none() {
             self.len += 1;
         }
@@ -36,7 +35,7 @@ impl TaskTable {
 
     /// Removes `task`'s record.
     pub fn remove(&mut self, task: &Ref) -> Option<TaskInfo> {
-        let old = self.slots.get_mut(task.idx())?.take();
+        let old = self.slots.try_get_mut(task.idx())?.take();
         if old.is_some() {
             self.len -= 1;
         }
@@ -44,11 +43,11 @@ impl TaskTable {
     }
 
     pub fn get(&self, task: &Ref) -> Option<&TaskInfo> {
-        self.slots.get(task.idx())?.as_ref()
+        self.slots.try_get(task.idx())?.as_ref()
     }
 
     pub fn get_mut(&mut self, task: &Ref) -> Option<&mut TaskInfo> {
-        self.slots.get_mut(task.idx())?.as_mut()
+        self.slots.try_get_mut(task.idx())?.as_mut()
     }
 
     pub fn contains_key(&self, task: &Ref) -> bool {

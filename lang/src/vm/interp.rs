@@ -58,6 +58,9 @@ pub enum Setup {
     Err(String),
 }
 
+/// Register stacks up to this many values grow exactly, not by doubling.
+const EXACT_STACK: usize = 64;
+
 /// Pushes (or, for a tail call, replaces) a frame for closure `c` whose
 /// callee slot is `ab` and arguments follow it.
 #[inline(always)]
@@ -83,7 +86,13 @@ pub fn setup_frame(
     let top = nb + p.nregs as usize;
     if stack.len() < top.max(nb + argc) {
         // Grow with slack so the fast lane rarely has to hand back a call.
-        stack.resize(top.max(nb + argc) + 8, Value::Nil);
+        let need = top.max(nb + argc) + 8;
+        if need <= EXACT_STACK && stack.capacity() < need {
+            // A shallow fiber (a task body) grows to just what it uses: it
+            // may park holding this capacity, a million times over.
+            stack.reserve_exact(need - stack.len());
+        }
+        stack.resize(need, Value::Nil);
     }
     if p.vararg {
         let fixed = (p.nparams + p.nopt) as usize;
