@@ -57,6 +57,9 @@ pub enum Op {
     /// `i = i + 1`, then jump while `i < limit` (the end of a counted loop:
     /// the compiler emits it only as a back edge, so the jump is backward).
     IncJmpLt(u16, u16, i16),
+    /// `IncJmpLt` of a loop whose body is straight-line number arithmetic
+    /// (`vm::numloop::in_body`), which the fast lane may run unboxed.
+    NumLoop(u16, u16, i16),
     Add(u16, u16, u16),
     AddK(u16, u16, i16),
     Sub(u16, u16, u16),

@@ -20,9 +20,11 @@
 //! register instructions whose slow paths are their natives' own; operands
 //! are the arguments' values in evaluation order), fuses compares with
 //! jumps (also against small immediates), turns the counted-loop tail
-//! `i = i + 1; if i < n` into one `IncJmpLt`, binds a `for` variable to the
-//! hidden counter's register, compiles a function's exact-arity call of
-//! itself as `CallSelf`, and drops the value of a form evaluated for effect.
+//! `i = i + 1; if i < n` into one `IncJmpLt` (`NumLoop` when the body is
+//! straight-line arithmetic, which the fast lane may run unboxed), binds a
+//! `for` variable to the hidden counter's register, compiles a function's
+//! exact-arity call of itself as `CallSelf`, and drops the value of a form
+//! evaluated for effect.
 //!
 //! # Heap and GC invariant
 //! Each isolate owns one `Heap` of typed arenas; a `Value` (16 bytes, `Copy`)

@@ -4,6 +4,7 @@
 
 mod fast;
 pub mod interp;
+pub mod numloop;
 pub mod ops;
 mod run;
 mod switch;

@@ -141,6 +141,7 @@ impl FnState {
             Op::JmpEqK(a, k, _) => Op::JmpEqK(a, k, off as i16),
             Op::JmpNotEqK(a, k, _) => Op::JmpNotEqK(a, k, off as i16),
             Op::IncJmpLt(a, b, _) => Op::IncJmpLt(a, b, off as i16),
+            Op::NumLoop(a, b, _) => Op::NumLoop(a, b, off as i16),
             other => other,
         };
     }

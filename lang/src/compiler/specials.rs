@@ -269,7 +269,8 @@ impl<'i> Compiler<'i> {
     }
 
     /// Turns `AddK(i, i, 1); JmpLt(i, e, body)` at the end of a loop into one
-    /// `IncJmpLt`, with the entry jump testing `i < e` itself.
+    /// `IncJmpLt` (a `NumLoop` when the body is straight-line arithmetic),
+    /// with the entry jump testing `i < e` itself.
     fn fuse_counted_loop(&mut self, jcond: usize, j: usize, body_start: usize) {
         let f = self.f();
         if j < 1 || j - 1 <= jcond {
@@ -283,7 +284,14 @@ impl<'i> Compiler<'i> {
         }
         f.proto.code.pop();
         f.proto.positions.pop();
-        f.proto.code[j - 1] = Op::IncJmpLt(a, e, 0);
+        let numeric = f.proto.code[body_start..j - 1]
+            .iter()
+            .all(|op| crate::vm::numloop::in_body(*op));
+        f.proto.code[j - 1] = if numeric {
+            Op::NumLoop(a, e, 0)
+        } else {
+            Op::IncJmpLt(a, e, 0)
+        };
         f.patch(j - 1, body_start);
         f.proto.code[jcond] = Op::JmpNotLt(a, e, 0);
         let exit = f.here();

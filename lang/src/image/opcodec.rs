@@ -102,6 +102,7 @@ op_codec! {
     JmpEqK(a: u16, b: i16, c: i16),
     JmpNotEqK(a: u16, b: i16, c: i16),
     IncJmpLt(a: u16, b: u16, c: i16),
+    NumLoop(a: u16, b: u16, c: i16),
     Add(a: u16, b: u16, c: u16),
     AddK(a: u16, b: u16, c: i16),
     Sub(a: u16, b: u16, c: u16),

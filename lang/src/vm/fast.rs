@@ -12,6 +12,8 @@
 //! with `pc` at the instruction still to execute, the top frame current, and
 //! every frame below holding its saved `pc` — so the general loop in
 //! `interp` simply continues. A small loop keeps its state in registers.
+//! A `NumLoop` back edge may hand the rest of its loop to `numloop::run`,
+//! which leaves the same state the lane would have.
 //!
 //! A native (`Call` or `TailCall` of at most `NATIVE_ARGS` arguments, and
 //! not one of the few that must see the run loop's view of the running
@@ -39,6 +41,7 @@
 //! without leaving it), because a fiber keeps its stack's capacity while it
 //! is parked, and a million parked fibers must not each keep a window.
 
+use super::numloop;
 use crate::bytecode::Op;
 use crate::fiber::Frame;
 use crate::isolate::Isolate;
@@ -306,6 +309,37 @@ fn $name(
                     fuel -= 1;
                     if fuel <= 0 {
                         return (pc + 1, fuel);
+                    }
+                }
+            }
+            Op::NumLoop(i, e, off) => {
+                // As `IncJmpLt`; with many iterations to go, the rest of
+                // the loop runs unboxed (see `numloop`).
+                let lim = num!(e);
+                let Value::Num(x) = &mut reg!(i) else {
+                    return (pc, fuel);
+                };
+                *x += 1.0;
+                if *x < lim {
+                    let left = lim - *x;
+                    let at = pc;
+                    pc = (pc as isize + off as isize) as usize;
+                    fuel -= 1;
+                    if fuel <= 0 {
+                        return (pc + 1, fuel);
+                    }
+                    if left >= numloop::MIN_LEFT {
+                        let body = &code[pc + 1..at];
+                        let consts = &proto.consts;
+                        if let Some((f, done)) =
+                            numloop::run(&mut regs[..], $mask, body, consts, (i, e), fuel)
+                        {
+                            fuel = f;
+                            if !done {
+                                return (pc + 1, fuel);
+                            }
+                            pc = at;
+                        }
                     }
                 }
             }

@@ -356,7 +356,7 @@ impl Isolate {
                     stack[base + d as usize] = Value::Bool(!stack[base + a as usize].truthy())
                 }
                 Op::Jmp(off) => jump!(off),
-                Op::IncJmpLt(i, e, off) => {
+                Op::IncJmpLt(i, e, off) | Op::NumLoop(i, e, off) => {
                     let x = stack[base + i as usize];
                     let Value::Num(n) = x else {
                         fail!(super::ops::arith_error(heap, "+", x, Value::Num(1.0)))

@@ -101,3 +101,10 @@
 (check (deep= [:progress 1 2] (ev/take sup)))
 (check (= :ok (in (ev/take sup) 0)))
 (check (nil? (ev/give-supervisor :nobody)))
+
+# Unboxed counted loops (vm/numloop.rs) in tasks: the isolate's quantum
+# interrupts them at a back edge and they resume where they were.
+(def loop-results @[])
+(defn task-sum [k] (var s 0) (for i 0 200000 (set s (+ s (* i k)))) (array/push loop-results [k s]))
+(ev/gather (task-sum 1) (task-sum 2) (task-sum 3))
+(check (deep= @[[1 19999900000] [2 39999800000] [3 59999700000]] (sort loop-results)))
