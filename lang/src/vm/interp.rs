@@ -84,15 +84,21 @@ pub fn setup_frame(
         return Setup::Err(arity_msg(p, argc));
     }
     let top = nb + p.nregs as usize;
-    if stack.len() < top.max(nb + argc) {
-        // Grow with slack so the fast lane rarely has to hand back a call.
-        let need = top.max(nb + argc) + 8;
-        if need <= EXACT_STACK && stack.capacity() < need {
+    let fit = top.max(nb + argc);
+    if stack.len() < fit {
+        if fit <= EXACT_STACK {
             // A shallow fiber (a task body) grows to just what it uses: it
-            // may park holding this capacity, a million times over.
-            stack.reserve_exact(need - stack.len());
+            // may park holding this capacity, a million times over. (Slack
+            // would not outlive its first switch anyway: a switch trims the
+            // stack to its live top.)
+            if stack.capacity() < fit {
+                stack.reserve_exact(fit - stack.len());
+            }
+            stack.resize(fit, Value::Nil);
+        } else {
+            // Grow with slack so the fast lane rarely has to hand back a call.
+            stack.resize(fit + 8, Value::Nil);
         }
-        stack.resize(need, Value::Nil);
     }
     if p.vararg {
         let fixed = (p.nparams + p.nopt) as usize;

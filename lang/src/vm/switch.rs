@@ -24,10 +24,10 @@ use crate::isolate::Isolate;
 use crate::value::{Ref, Signal, Value};
 
 /// Registers a new fiber's stack has room for beyond its function's own
-/// window: the callee and argument slots and the slack `setup_frame` adds
-/// (8). No more: a parked task keeps its capacity, and most tasks of a
-/// spawn-heavy program call only natives.
-const FIRST_STACK: usize = 2 + 8;
+/// window: the callee and argument slots (`setup_frame` adds no slack to a
+/// shallow stack). No more: a parked task keeps its capacity, and most
+/// tasks of a spawn-heavy program call only natives.
+const FIRST_STACK: usize = 2;
 /// Frames a new fiber has room for: its function and one callee (a task
 /// body calling its worker). Deeper tasks grow the vector by doubling.
 const FIRST_FRAMES: usize = 2;
