@@ -316,3 +316,46 @@ fn getline_and_file_read_on_stdin_park_and_share_the_read_ahead() {
         );
     }
 }
+
+#[test]
+fn a_child_on_our_stdout_starts_after_the_bytes_queued_before_it() {
+    // 100,000 bytes overfill the pipe while nobody reads, so the rest waits
+    // in spindle's queue; a child writing to the same fd must not overtake
+    // it. The reader starts late and then reads slowly, so the pipe stays
+    // full while the children start.
+    let src = "(prin (string/repeat \"a\" 100000)) (print)\n\
+               (os/execute [\"/bin/echo\" \"child\"])\n\
+               (prin (string/repeat \"b\" 100000)) (print)\n\
+               (os/proc-wait (os/spawn [\"/bin/echo\" \"spawned\"]))\n\
+               (print \"after\")\n";
+    let mut child = spindle()
+        .args(["-e", src])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("run spindle");
+    let mut pipe = child.stdout.take().expect("stdout pipe");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let mut out = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let n = std::io::Read::read(&mut pipe, &mut chunk).expect("read stdout");
+        if n == 0 {
+            break;
+        }
+        out.extend_from_slice(&chunk[..n]);
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    assert!(child.wait().expect("wait").success());
+    let mut want = "a".repeat(100_000);
+    want.push_str("\nchild\n");
+    want.push_str(&"b".repeat(100_000));
+    want.push_str("\nspawned\nafter\n");
+    let got = String::from_utf8_lossy(&out);
+    let first_difference = got.bytes().zip(want.bytes()).position(|(g, w)| g != w);
+    assert!(
+        got == want,
+        "output differs at byte {first_difference:?} (lengths {} and {})",
+        got.len(),
+        want.len()
+    );
+}

@@ -7,16 +7,22 @@
 //!   blocks the loop for the life of the child.
 //! - The child's ends of its pipes are dropped right after the spawn, so
 //!   closing our end (or the child exiting) gives the other side EOF.
+//! - A child that writes straight to our stdout or stderr starts only once
+//!   the bytes queued there before the call are written
+//!   (`stdout::before_child`); until then the calling task parks.
 
 use super::args;
 use super::ev_files::fd_stream_value;
+use super::file_run::{run_io, Finish};
 use super::files::{file_mut, Handle};
 use super::net::start;
 use super::process::{self, Exit, ProcObj};
 use super::registry::Env;
+use super::stdout;
 use crate::ev::fd_stream::{self, End, Std};
 use crate::ev::ops::{Done, OpFuture};
 use crate::ev::stream::{self, Kind};
+use crate::ev::Resume;
 use crate::isolate::{Flow, Isolate};
 use crate::value::Value;
 use spindle_rt::pipe::{PipeReader, PipeWriter};
@@ -180,11 +186,6 @@ fn wire(stdio: [Redirect; 3]) -> std::io::Result<Wiring> {
         },
         Redirect::Inherit => Stdio::inherit(),
     };
-    if out_fd.is_none() {
-        // The child writes to our stdout directly: our held partial line
-        // goes first, as a C program's fflush before fork would.
-        super::stdout::flush_detached();
-    }
     let stdout = out_fd.map_or_else(Stdio::inherit, Stdio::from);
     Ok(Wiring {
         child: [stdin, stdout, stderr],
@@ -197,12 +198,15 @@ struct Launched {
     pid: u32,
     exit: Arc<Exit>,
     ours: [Option<End>; 3],
+    /// The spec's flags (`:x`, `:d` shape the process value).
+    flags: Vec<u8>,
 }
 
-/// Starts the process of `spec`; its reaper runs on the runtime.
-fn launch(iso: &mut Isolate, spec: Spec, who: &str) -> Result<Launched, Flow> {
+/// Starts the process of `spec`; its reaper runs on the runtime. The
+/// error names `who` and what failed.
+fn launch(spec: Spec, who: &str) -> Result<Launched, String> {
     let Some(rt) = spindle_rt::Handle::try_current() else {
-        return Err(fail(iso, who, "needs the event loop (no runtime)"));
+        return Err(format!("{who}: needs the event loop (no runtime)"));
     };
     let prog = &spec.argv[0];
     // Without :p the program is a path, as with execv.
@@ -211,7 +215,7 @@ fn launch(iso: &mut Isolate, spec: Spec, who: &str) -> Result<Launched, Flow> {
     } else {
         format!("./{prog}")
     };
-    let Wiring { child, ours } = wire(spec.stdio).map_err(|e| fail(iso, who, e))?;
+    let Wiring { child, ours } = wire(spec.stdio).map_err(|e| format!("{who}: {e}"))?;
     let [stdin, stdout, stderr] = child;
     let mut cmd = Command::new(&path);
     cmd.args(&spec.argv[1..])
@@ -227,40 +231,91 @@ fn launch(iso: &mut Isolate, spec: Spec, who: &str) -> Result<Launched, Flow> {
     let spawned = cmd.spawn();
     // Dropping the command closes the child's ends of the pipes.
     drop(cmd);
-    let mut child = spawned.map_err(|e| fail(iso, who, format!("{prog}: {e}")))?;
+    let mut child = spawned.map_err(|e| format!("{who}: {prog}: {e}"))?;
     let pid = child.id();
     let exit = Exit::new();
     let reaped = exit.clone();
     drop(rt.spawn(async move { reaped.finish(child.wait().await) }));
-    Ok(Launched { pid, exit, ours })
+    Ok(Launched {
+        pid,
+        exit,
+        ours,
+        flags: spec.flags,
+    })
+}
+
+/// Whether the child of `stdio` writes straight to our stdout and to our
+/// stderr: then it starts only once the bytes we queued there are out
+/// (`stdout::before_child`).
+fn writes_ours(stdio: &[Redirect; 3]) -> (bool, bool) {
+    let out = matches!(stdio[1], Redirect::Inherit);
+    let err_to_out = out && matches!(stdio[2], Redirect::SameAsOut);
+    (out || err_to_out, matches!(stdio[2], Redirect::Inherit))
 }
 
 fn spawn(iso: &mut Isolate, a: &[Value]) -> R {
     let spec = parse(iso, a, "os/spawn")?;
-    let (raise_nonzero, detached) = (spec.flags.contains(&b'x'), spec.flags.contains(&b'd'));
-    let Launched { pid, exit, ours } = launch(iso, spec, "os/spawn")?;
+    let (out, err) = writes_ours(&spec.stdio);
+    let Some(drained) = stdout::before_child(out, err) else {
+        let launched = launch(spec, "os/spawn").map_err(|m| iso.err(m))?;
+        return Ok(process_value(iso, launched));
+    };
+    let finish: Finish<()> = Box::new(move |iso, ()| match launch(spec, "os/spawn") {
+        Ok(launched) => Resume::Value(process_value(iso, launched)),
+        Err(m) => Resume::Error(iso.str(&m)),
+    });
+    run_io(iso, drained, finish)
+}
+
+/// The `core/process` value of a started child (flags from its spec).
+fn process_value(iso: &mut Isolate, launched: Launched) -> Value {
+    let Launched {
+        pid,
+        exit,
+        ours,
+        flags,
+    } = launched;
     let streams = ours.map(|end| end.map_or(Value::Nil, |e| fd_stream_value(iso, e)));
     let obj = ProcObj {
         pid,
         exit,
-        raise_nonzero,
-        detached,
+        raise_nonzero: flags.contains(&b'x'),
+        detached: flags.contains(&b'd'),
         pipes: Vec::new(),
         fields: Value::Nil,
     };
-    Ok(process::make(iso, obj, streams))
+    process::make(iso, obj, streams)
 }
 
 /// Parks until the process of `spec` exits; returns (or raises) as `:x` says.
-fn run_to_exit(iso: &mut Isolate, spec: Spec, who: &str) -> R {
+fn run_to_exit(iso: &mut Isolate, spec: Spec, who: &'static str) -> R {
     if spec.stdio.iter().any(|r| matches!(r, Redirect::Pipe)) {
         return Err(fail(iso, who, ":pipe needs os/spawn"));
     }
     let raise = spec.flags.contains(&b'x');
-    let exit = launch(iso, spec, who)?.exit;
+    let (out, err) = writes_ours(&spec.stdio);
+    // With nothing queued the child starts now, in the call, and a failed
+    // start raises at once; otherwise it starts once our bytes are out.
+    let pending = match stdout::before_child(out, err) {
+        None => Ok(launch(spec, who).map_err(|m| iso.err(m))?),
+        Some(drained) => Err((drained, spec)),
+    };
     let fut: OpFuture = Box::pin(async move {
-        let code = exit.wait().await;
-        Box::new(move |iso: &mut Isolate| process::wait_result(iso, code, raise)) as Done
+        let launched = match pending {
+            Ok(l) => Ok(l),
+            Err((drained, spec)) => {
+                // A write error was already reported to its writer.
+                let _ = drained.await;
+                launch(spec, who)
+            }
+        };
+        match launched {
+            Ok(l) => {
+                let code = l.exit.wait().await;
+                Box::new(move |iso: &mut Isolate| process::wait_result(iso, code, raise)) as Done
+            }
+            Err(m) => Box::new(move |iso: &mut Isolate| Resume::Error(iso.str(&m))) as Done,
+        }
     });
     start(iso, None, None, fut)
 }

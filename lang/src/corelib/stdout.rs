@@ -19,7 +19,8 @@
 //!    and a fast printer into a slow reader hands the drainer big chunks
 //!    instead of parking per line.
 //! 4. `flush` parks until everything accepted so far is written; program
-//!    exit (`drain_at_exit`) waits for it on the main thread.
+//!    exit (`drain_at_exit`) waits for it on the main thread, and a child
+//!    spawned onto the fd starts once it is written (`before_child`).
 //!
 //! Invariant: bytes reach the fd in the order they were accepted, and
 //! `written <= accepted`. Test capture (`Isolate::capture`) and calls with
@@ -341,6 +342,41 @@ pub fn flush_detached() {
         return;
     }
     s.flush_blocking();
+}
+
+/// What a child that writes straight to our stdout (`out`) or stderr
+/// (`err`) must wait for before it starts: every byte accepted so far, so
+/// its output cannot overtake bytes still queued behind a full pipe (a C
+/// program's fflush before fork). stdout's held line is sent on first.
+/// `None` when nothing is left to wait for.
+pub fn before_child(
+    out: bool,
+    err: bool,
+) -> Option<impl std::future::Future<Output = Result<(), String>> + Send + 'static> {
+    let mut behind = Vec::new();
+    for (wanted, s) in [(out, sink(false)), (err, sink(true))] {
+        if !wanted {
+            continue;
+        }
+        if spindle_rt::Handle::try_current().is_none() {
+            s.flush_blocking();
+            continue;
+        }
+        // After a failed write (a closed fd), what was accepted before it.
+        let end = s.push_line().unwrap_or_else(|_| s.lock().accepted);
+        if s.written.load(Ordering::SeqCst) < end {
+            behind.push((s, end));
+        }
+    }
+    if behind.is_empty() {
+        return None;
+    }
+    Some(async move {
+        for (s, end) in behind {
+            s.written_to(end).await?;
+        }
+        Ok(())
+    })
 }
 
 /// Program exit: blocks until both sinks are drained and stdout's held
