@@ -7,6 +7,13 @@
 //! stack. Each frame's registers are `stack[base .. base + nregs]`; the callee
 //! value sits at `stack[base - 1]`, which is also where its result goes. A
 //! frame's `top` is the largest `base + nregs` of it and the frames below it.
+//!
+//! A fiber suspended in a call (status pending or a user signal, with a
+//! `resume_slot`) may hold a stack cut down to `resume_slot + 1` (and its
+//! open upvalues' slots): the registers above the call's slot are dead, as
+//! a closure callee would have overwritten them. The collector cuts a
+//! wasteful one (`Heap::trim_suspended_stack`); `enter` grows it back to the
+//! top frame's `top` on resume.
 
 use crate::value::{Ref, Signal, Value};
 

@@ -14,9 +14,10 @@
 //! Because collections only happen at safe points, Rust code never observes
 //! an object freed under it.
 
+use crate::fiber::FiberStatus;
 use crate::heap::Heap;
 use crate::objects::Upval;
-use crate::value::Value;
+use crate::value::{Ref, Value};
 
 impl Heap {
     /// Marks everything reachable from `roots` and frees the rest.
@@ -44,6 +45,35 @@ impl Heap {
         // tasks) collect about twice as often as their size calls for.
         self.threshold = (self.live_objects() + 3 * self.fibers.live()).max(100_000);
         self.collections += 1;
+    }
+
+    /// Gives back the registers of suspended fiber `r` that it cannot be
+    /// using (`fiber`'s invariant: those above the slot its call's result
+    /// goes to, and above its open upvalues), once at least `TRIM_MIN` are
+    /// wasted. Like Go's stack shrinking at GC, it costs only fibers that
+    /// stay parked across a collection: a fiber that once got a hot window
+    /// (`vm::fast`), or a task body parked deep in a wide function, stops
+    /// holding that memory while it waits.
+    fn trim_suspended_stack(&mut self, r: Ref) {
+        /// Wasted registers (16 bytes each) worth a reallocation.
+        const TRIM_MIN: usize = 8;
+        let f = self.fibers.get(r);
+        let at_call = matches!(f.status, FiberStatus::Pending | FiberStatus::User(_));
+        if !at_call || f.resume_slot == u32::MAX {
+            return;
+        }
+        let mut keep = f.resume_slot as usize + 1;
+        for u in &f.open_upvals {
+            if let Upval::Open { slot, .. } = *self.upvals.get(*u) {
+                keep = keep.max(slot as usize + 1);
+            }
+        }
+        if keep > f.stack.len() || f.stack.capacity() - keep < TRIM_MIN {
+            return;
+        }
+        let f = self.fibers.get_mut(r);
+        f.stack.truncate(keep);
+        f.stack.shrink_to_fit();
     }
 
     fn mark_one(&mut self, v: Value, gray: &mut Vec<Value>) {
@@ -89,6 +119,7 @@ impl Heap {
             }
             Value::Fiber(r) => {
                 if self.fibers.mark(r) {
+                    self.trim_suspended_stack(r);
                     let f = self.fibers.get(r);
                     gray.extend_from_slice(&f.stack);
                     gray.extend(f.frames.iter().map(|fr| Value::Closure(fr.closure)));

@@ -130,3 +130,21 @@ fn parked_task_records_are_pinned() {
     assert_eq!(size_of::<Fiber>(), 168);
     assert_eq!(size_of::<Closure>(), 24);
 }
+
+#[test]
+fn a_task_that_ran_hot_code_gives_its_window_back_once_collected() {
+    // Hot code gets a 256-register window (vm/fast.rs); the task then
+    // parks holding it, until a collection cuts the dead registers.
+    let mut iso = run_parked(
+        "(def ch (ev/chan))
+         (ev/go (fn [] (var s 0) (for i 0 100000 (set s (+ s (length \"ab\")))) (ev/take ch)))",
+    );
+    let t = parked_tasks(&iso)[0];
+    let before = iso.heap.fibers.get(t).stack.capacity();
+    assert!(
+        before >= 256,
+        "the hot loop ran in a window ({before} registers)"
+    );
+    iso.collect_now();
+    check_under_1k("hot then parked, after a collection", &iso);
+}

@@ -34,6 +34,8 @@ const FIRST_FRAMES: usize = 2;
 
 /// Moves a suspended fiber's vectors into the VM's (which are empty: the
 /// running fiber's were saved first) and leaves the fiber the empty ones.
+/// Registers the collector cut from a suspended fiber (`fiber`'s
+/// invariant) come back as nil.
 #[inline(always)]
 fn swap_in(
     fib: &mut crate::fiber::Fiber,
@@ -45,6 +47,10 @@ fn swap_in(
     std::mem::swap(&mut fib.stack, stack);
     std::mem::swap(&mut fib.frames, frames);
     std::mem::swap(&mut fib.open_upvals, open_upvals);
+    let top = frames.last().map_or(0, |fr| fr.top as usize);
+    if stack.len() < top {
+        stack.resize(top, Value::Nil);
+    }
 }
 
 impl Isolate {
