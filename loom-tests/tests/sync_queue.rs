@@ -1,14 +1,29 @@
 //! loom models of `Queue`: capacity 1 with two producers and one consumer,
-//! close while parties are parked, a cancelled taker passing its wake on.
+//! close while parties are parked, a cancelled taker passing its wake on;
+//! and the waiting bits (a put or take wakes only when the other side's bit
+//! says someone is parked): a put racing takers as they park, a take racing
+//! a putter as it parks, and the last taker withdrawing (timeout, drop)
+//! while a wake is under way. Every model ends with both bits clear: once
+//! nobody waits, no bit may claim otherwise.
 #![cfg(loom)]
 
 use std::future::Future;
 use std::pin::pin;
-use std::task::{Context, Waker};
+use std::task::{Context, Poll, Waker};
+use std::time::Instant;
 
 use loom::sync::Arc;
 use loom::thread;
-use spindle_sync::{Closed, Queue};
+use spindle_sync::{Closed, Queue, TakeError};
+
+/// Nobody is parked any more, so neither side's bit may be set.
+fn assert_no_bits<T>(q: &Queue<T>) {
+    assert_eq!(
+        q.waiting_bits(),
+        (false, false),
+        "a waiting bit outlived its waiters"
+    );
+}
 
 #[test]
 fn capacity_one_two_producers_one_consumer() {
@@ -28,6 +43,7 @@ fn capacity_one_two_producers_one_consumer() {
         p1.join().unwrap();
         p2.join().unwrap();
         assert!(q.is_empty());
+        assert_no_bits(&q);
     });
 }
 
@@ -60,6 +76,7 @@ fn close_while_parked() {
         }
         assert_eq!(rest, expected);
         assert_eq!(q.take(), Err(Closed(())));
+        assert_no_bits(&q);
     });
 }
 
@@ -87,5 +104,119 @@ fn cancelled_taker_passes_the_wake() {
         let b = taker.join().unwrap();
         assert!(b.is_some());
         assert!(q.is_empty());
+        assert_no_bits(&q);
+    });
+}
+
+/// A put racing a thread taker and a task taker as they park: whichever
+/// order the takers' compare steps and the puts' RMWs land in, both get an
+/// item (a put that missed TAKERS came before the taker looked, so the
+/// taker saw the item; a wake that leaves a taker queued keeps the bit).
+#[test]
+fn put_races_takers_enqueueing() {
+    loom::model(|| {
+        let q = Arc::new(Queue::new(2));
+        let q1 = q.clone();
+        let thread_taker = thread::spawn(move || q1.take().unwrap());
+        let q2 = q.clone();
+        let task_taker =
+            thread::spawn(move || loom::future::block_on(async { q2.take_async().await.unwrap() }));
+        q.put(1).unwrap();
+        q.put(2).unwrap();
+        let mut got = [thread_taker.join().unwrap(), task_taker.join().unwrap()];
+        got.sort();
+        assert_eq!(got, [1, 2]);
+        assert!(q.is_empty());
+        assert_no_bits(&q);
+    });
+}
+
+/// The putter side: a take from a full queue racing a putter as it parks.
+#[test]
+fn take_races_a_putter_enqueueing() {
+    loom::model(|| {
+        let q = Arc::new(Queue::new(1));
+        q.put(1).unwrap();
+        let q1 = q.clone();
+        let putter =
+            thread::spawn(move || loom::future::block_on(async { q1.put_async(2).await.unwrap() }));
+        assert_eq!(q.take(), Ok(1));
+        assert_eq!(q.take(), Ok(2));
+        putter.join().unwrap();
+        assert_no_bits(&q);
+    });
+}
+
+/// The only taker's deadline passes (at any point of its wait, under loom)
+/// while a put wakes it: either the wake chose it first and it reports the
+/// item, or it withdrew, cleared TAKERS under the bucket lock, and the item
+/// is still queued for the next taker.
+#[test]
+fn last_taker_times_out_during_a_wake() {
+    loom::model(|| {
+        let q = Arc::new(Queue::new(1));
+        let q1 = q.clone();
+        let taker = thread::spawn(move || q1.take_deadline(Instant::now()));
+        q.put(1).unwrap();
+        match taker.join().unwrap() {
+            Ok(v) => {
+                assert_eq!(v, 1);
+                assert!(q.is_empty());
+            }
+            Err(e) => {
+                assert_eq!(e, TakeError::Empty);
+                assert_eq!(q.len(), 1);
+            }
+        }
+        assert_no_bits(&q);
+        // The queue still works: the bit says no taker, and none is lost.
+        q.close();
+        while q.try_take().is_ok() {}
+        assert_eq!(q.take(), Err(Closed(())));
+    });
+}
+
+/// The only taker is a task dropped after one poll while a put wakes it:
+/// dropped while queued, it withdraws and clears TAKERS; dropped after the
+/// wake chose it, it passes the wake on, and with nobody left that clears
+/// the bit too. Either way the item stays queued.
+#[test]
+fn last_taker_cancelled_during_a_wake() {
+    loom::model(|| {
+        let q = Arc::new(Queue::new(1));
+        let q1 = q.clone();
+        let taker = thread::spawn(move || {
+            let mut cx = Context::from_waker(Waker::noop());
+            let mut f = pin!(q1.take_async());
+            match f.as_mut().poll(&mut cx) {
+                Poll::Ready(Ok(v)) => Some(v),
+                _ => None,
+            }
+        });
+        q.put(1).unwrap();
+        let got = taker.join().unwrap();
+        assert_eq!(q.len(), if got.is_some() { 0 } else { 1 });
+        assert_no_bits(&q);
+    });
+}
+
+/// One of two parked takers times out while a put wakes one: a withdrawal
+/// that leaves the other queued must keep TAKERS set (else the put would
+/// skip the wake and the other taker would sleep forever).
+#[test]
+fn taker_times_out_beside_another() {
+    loom::model(|| {
+        let q = Arc::new(Queue::new(2));
+        let q1 = q.clone();
+        let timed = thread::spawn(move || q1.take_deadline(Instant::now()).ok());
+        let q2 = q.clone();
+        let patient = thread::spawn(move || q2.take().unwrap());
+        q.put(1).unwrap();
+        if timed.join().unwrap().is_some() {
+            q.put(2).unwrap();
+        }
+        patient.join().unwrap();
+        assert!(q.is_empty());
+        assert_no_bits(&q);
     });
 }

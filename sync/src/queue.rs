@@ -1,26 +1,54 @@
 //! `Queue<T>`: a bounded, closeable FIFO between threads and tasks.
 //!
 //! State: the items in a `VecDeque` under a [`Lock`], and a mirror word
-//! `len << 1 | CLOSED` updated under that lock, which the compare steps read
-//! without taking it (a compare step runs under a bucket lock and must not
-//! block). Takers wait under the mirror's address, putters under `cap`'s.
+//! `len << 3 | PUTTERS | TAKERS | CLOSED`. The length and CLOSED change
+//! under that lock; the compare steps read them without taking it (a
+//! compare step runs under a bucket lock and must not block). Takers wait
+//! under the mirror's address, putters under `cap`'s. TAKERS (PUTTERS) is
+//! set and cleared only under the bucket lock of the taker (putter) key,
+//! and under that lock it says exactly whether takers (putters) are queued
+//! (the tracked-key scheme of `futex.rs`, as the semaphore uses it).
 //!
 //! Protocol:
-//! 1. put: lock; closed -> error with the item; full -> unlock and wait on
-//!    the putter key while the mirror says open and full; else push, update
-//!    the mirror, unlock, wake one taker.
-//! 2. take: lock; an item -> pop, update the mirror, unlock, wake one putter;
-//!    empty and closed -> `Closed`; empty -> unlock and wait on the taker key
-//!    while the mirror says open and empty.
-//! 3. close: set CLOSED under the lock, then wake all takers and putters.
-//!    Takers drain what remains, then get `Closed`; putters get their item
-//!    back.
-//! 4. A task woken and then dropped passes the wake to the next waiter of
-//!    its side (the table's baton rule), so no item or slot is left unclaimed.
+//! 1. put: lock; closed -> error with the item; full -> unlock and wait
+//!    (step 5) on the putter key; else push, add one to the mirror's length
+//!    with an RMW, unlock. If the value that RMW replaced had TAKERS set,
+//!    wake one taker (step 6); if it was clear, nobody is parked and the
+//!    put never touches the wait table.
+//! 2. take: lock; an item -> pop, subtract one with an RMW, unlock, and wake
+//!    one putter if the replaced value had PUTTERS set; empty and closed ->
+//!    `Closed`; empty -> unlock and wait on the taker key.
+//! 3. close: set CLOSED under the lock, then wake all takers and all
+//!    putters (tracked). Takers drain what remains, then get `Closed`;
+//!    putters get their item back.
+//! 4. give_back: push at the front, add one, unlock, wake a taker as in 1.
+//! 5. Waiting (the compare step, under the bucket lock): while the mirror
+//!    says open and empty (taker) or open and full (putter), one CAS sets
+//!    the side's bit, and the record queues in the same critical section.
+//!    Otherwise the waiter does not sleep and retries from 1 or 2.
+//! 6. Waking (`wake_tracked`): under the bucket lock, wake the oldest record
+//!    of the key (all of them for close); if the walk leaves none of the key
+//!    queued, clear the side's bit in the same critical section.
+//! 7. Withdrawing: a thread whose deadline passes, or a future dropped while
+//!    queued, removes its record under the bucket lock and clears the bit if
+//!    it was the last of its side. A future dropped after a waker chose it
+//!    (a wake it will never act on) passes the wake to the next waiter of
+//!    its side (the baton rule, step 6), so no item or slot is left
+//!    unclaimed.
 //!
-//! Invariant: the mirror equals (buffer length, closed) whenever the lock is
-//! free; every change that could let a waiter proceed is followed by a wake
-//! of that waiter's key. FIFO holds per queue, hence per producer.
+//! Why no wake is lost: the waiter's CAS and the put's (take's) RMW are
+//! both read-modify-writes of the mirror, so one comes first. If the put's
+//! does, the CAS sees the new length and the waiter does not sleep. If the
+//! CAS does, the put sees the bit; the record was queued under the bucket
+//! lock in the CAS's critical section, so the put's wake, which takes that
+//! lock afterwards, finds it.
+//!
+//! Invariant: the mirror's length and CLOSED equal (buffer length, closed)
+//! whenever the item lock is free; whenever a bucket lock is free, TAKERS
+//! (PUTTERS) is set exactly while records of the taker (putter) key are
+//! queued; every change that could let a waiter proceed is followed by a
+//! wake of that waiter's key if its side's bit was set. FIFO holds per
+//! queue, hence per producer.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -29,13 +57,17 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use crate::futex::{global, WaitResult};
+use crate::futex::{global, Filter, WaitResult};
 use crate::lock::Lock;
 use crate::loom::{AtomicUsize, Ordering};
-use crate::task_wait::AsyncWait;
+use crate::task_wait::{AsyncWait, Cancel};
 
+/// The mirror's bits: closed, takers queued, putters queued; then the length.
 const CLOSED: usize = 1;
-const ONE: usize = 2;
+const TAKERS: usize = 2;
+const PUTTERS: usize = 4;
+const LEN_SHIFT: u32 = 3;
+const ONE: usize = 1 << LEN_SHIFT;
 
 /// The queue is closed. `take` returns `Closed<()>` once it is also
 /// drained; `put` returns the rejected item inside.
@@ -100,7 +132,7 @@ impl<T> fmt::Debug for Queue<T> {
 }
 
 fn open_and_empty(m: usize) -> bool {
-    m == 0
+    m & !(TAKERS | PUTTERS) == 0
 }
 
 impl<T> Queue<T> {
@@ -123,12 +155,99 @@ impl<T> Queue<T> {
     }
 
     fn open_and_full(&self, m: usize) -> bool {
-        m & CLOSED == 0 && m >> 1 >= self.cap
+        m & CLOSED == 0 && m >> LEN_SHIFT >= self.cap
+    }
+
+    fn key(&self, side: usize) -> usize {
+        if side == TAKERS {
+            self.take_key()
+        } else {
+            self.put_key()
+        }
+    }
+
+    /// Step 5's compare step, under the bucket lock of `side`'s key: true
+    /// (wait) if the mirror still says this side must wait, having set the
+    /// side's bit in the same CAS that checked it, so a put or take racing
+    /// it either changes the length first (the CAS fails and looks again)
+    /// or sees the bit and wakes.
+    fn flag_waiting(&self, side: usize) -> bool {
+        let mut m = self.mirror.load(Ordering::Relaxed);
+        loop {
+            let must_wait = if side == TAKERS {
+                open_and_empty(m)
+            } else {
+                self.open_and_full(m)
+            };
+            if !must_wait {
+                return false;
+            }
+            if m & side != 0 {
+                // Already set, and it cannot be cleared while we hold the
+                // bucket lock: any later put or take sees it.
+                return true;
+            }
+            // Relaxed: the bit orders nothing by itself; what matters is
+            // that this CAS and the puts' and takes' RMWs are totally
+            // ordered on the mirror, and that the record queues under the
+            // bucket lock the waker then takes.
+            match self.mirror.compare_exchange_weak(
+                m,
+                m | side,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return true,
+                Err(now) => m = now,
+            }
+        }
+    }
+
+    /// Runs under `side`'s bucket lock after a walk or a withdrawal: the
+    /// last record of the side out clears its bit.
+    fn left_queue(&self, side: usize, others_remain: bool) {
+        if !others_remain {
+            self.mirror.fetch_and(!side, Ordering::Relaxed);
+        }
+    }
+
+    /// Step 6: wakes up to `n` waiters of `side`, oldest first, clearing
+    /// the side's bit if none remain queued.
+    fn wake_side(&self, side: usize, n: usize) {
+        let mut left = n;
+        let pick = |_: &mut usize| {
+            if left == 0 {
+                return Filter::Stop;
+            }
+            left -= 1;
+            Filter::Wake
+        };
+        global().wake_tracked(self.key(side), pick, |remaining| {
+            self.left_queue(side, remaining)
+        });
+    }
+
+    /// Step 7 for a dropped future: withdraws its record, or passes on a
+    /// wake that had already chosen it.
+    fn cancel_wait(&self, side: usize, wait: &mut AsyncWait<'_>) {
+        let left = |others: bool| self.left_queue(side, others);
+        if let Cancel::Woken(_) = wait.cancel_tracked(left) {
+            self.wake_side(side, 1);
+        }
+    }
+
+    /// A thread's wait (step 5) on `side` until woken, invalid or timed out.
+    fn wait_side(&self, side: usize, deadline: Option<Instant>) -> WaitResult {
+        let must_wait = |_: &mut usize| self.flag_waiting(side);
+        let left = |others: bool| self.left_queue(side, others);
+        global()
+            .wait_tracked(self.key(side), 0, must_wait, left, deadline)
+            .0
     }
 
     /// Items queued now (a snapshot).
     pub fn len(&self) -> usize {
-        self.mirror.load(Ordering::Relaxed) >> 1
+        self.mirror.load(Ordering::Relaxed) >> LEN_SHIFT
     }
 
     /// True if no items are queued now.
@@ -146,6 +265,15 @@ impl<T> Queue<T> {
         self.mirror.load(Ordering::Acquire) & CLOSED != 0
     }
 
+    /// For the loom models: whether the takers' and the putters' bits are
+    /// set (once everyone has left, both must be clear).
+    #[cfg(loom)]
+    #[doc(hidden)]
+    pub fn waiting_bits(&self) -> (bool, bool) {
+        let m = self.mirror.load(Ordering::Relaxed);
+        (m & TAKERS != 0, m & PUTTERS != 0)
+    }
+
     /// Closes the queue; returns false if it already was. Parked takers
     /// drain and then see `Closed`; parked putters get their item back.
     pub fn close(&self) -> bool {
@@ -153,8 +281,13 @@ impl<T> Queue<T> {
             let _items = self.items.lock();
             self.mirror.fetch_or(CLOSED, Ordering::Release)
         };
-        global().wake_all(self.take_key());
-        global().wake_all(self.put_key());
+        // A waiter that sets its bit after this RMW sees CLOSED and does
+        // not wait, so `was` names every side that may have waiters.
+        for side in [TAKERS, PUTTERS] {
+            if was & side != 0 {
+                self.wake_side(side, usize::MAX);
+            }
+        }
         was & CLOSED == 0
     }
 
@@ -169,9 +302,11 @@ impl<T> Queue<T> {
             return Err(PutError::Full(item));
         }
         items.push_back(item);
-        self.mirror.fetch_add(ONE, Ordering::Release);
+        let was = self.mirror.fetch_add(ONE, Ordering::Release);
         drop(items);
-        global().wake(self.take_key(), 1);
+        if was & TAKERS != 0 {
+            self.wake_side(TAKERS, 1);
+        }
         Ok(())
     }
 
@@ -180,9 +315,11 @@ impl<T> Queue<T> {
         let mut items = self.items.lock();
         match items.pop_front() {
             Some(item) => {
-                self.mirror.fetch_sub(ONE, Ordering::Release);
+                let was = self.mirror.fetch_sub(ONE, Ordering::Release);
                 drop(items);
-                global().wake(self.put_key(), 1);
+                if was & PUTTERS != 0 {
+                    self.wake_side(PUTTERS, 1);
+                }
                 Ok(item)
             }
             None if self.mirror.load(Ordering::Relaxed) & CLOSED != 0 => Err(TakeError::Closed),
@@ -197,9 +334,11 @@ impl<T> Queue<T> {
     pub fn give_back(&self, item: T) {
         let mut items = self.items.lock();
         items.push_front(item);
-        self.mirror.fetch_add(ONE, Ordering::Release);
+        let was = self.mirror.fetch_add(ONE, Ordering::Release);
         drop(items);
-        global().wake(self.take_key(), 1);
+        if was & TAKERS != 0 {
+            self.wake_side(TAKERS, 1);
+        }
     }
 
     /// Blocks the thread until there is room; errors if closed.
@@ -221,8 +360,7 @@ impl<T> Queue<T> {
                 Err(PutError::Full(item)) => item,
                 done => return done,
             };
-            let full = || self.open_and_full(self.mirror.load(Ordering::Relaxed));
-            if global().wait(self.put_key(), full, deadline) == WaitResult::TimedOut {
+            if self.wait_side(PUTTERS, deadline) == WaitResult::TimedOut {
                 return Err(PutError::Full(item));
             }
         }
@@ -244,8 +382,7 @@ impl<T> Queue<T> {
                 Err(TakeError::Empty) => {}
                 done => return done,
             }
-            let empty = || open_and_empty(self.mirror.load(Ordering::Relaxed));
-            if global().wait(self.take_key(), empty, deadline) == WaitResult::TimedOut {
+            if self.wait_side(TAKERS, deadline) == WaitResult::TimedOut {
                 return Err(TakeError::Empty);
             }
         }
@@ -294,11 +431,17 @@ impl<T> Future for PutFuture<'_, T> {
                     Err(PutError::Full(item)) => this.item = Some(item),
                 }
             }
-            let full = |_: &mut usize| q.open_and_full(q.mirror.load(Ordering::Relaxed));
+            let full = |_: &mut usize| q.flag_waiting(PUTTERS);
             if this.wait.poll_wait(cx, 0, full).is_pending() {
                 return Poll::Pending;
             }
         }
+    }
+}
+
+impl<T> Drop for PutFuture<'_, T> {
+    fn drop(&mut self) {
+        self.queue.cancel_wait(PUTTERS, &mut self.wait);
     }
 }
 
@@ -322,11 +465,17 @@ impl<T> Future for TakeFuture<'_, T> {
                     Err(TakeError::Empty) => {}
                 }
             }
-            let empty = |_: &mut usize| open_and_empty(q.mirror.load(Ordering::Relaxed));
+            let empty = |_: &mut usize| q.flag_waiting(TAKERS);
             if this.wait.poll_wait(cx, 0, empty).is_pending() {
                 return Poll::Pending;
             }
         }
+    }
+}
+
+impl<T> Drop for TakeFuture<'_, T> {
+    fn drop(&mut self) {
+        self.queue.cancel_wait(TAKERS, &mut self.wait);
     }
 }
 
@@ -392,5 +541,59 @@ mod tests {
         assert!(t.as_mut().poll(&mut cx).is_pending());
         q.give_back(7);
         assert_eq!(t.as_mut().poll(&mut cx), Poll::Ready(Ok(7)));
+    }
+
+    fn bits<T>(q: &Queue<T>) -> usize {
+        q.mirror.load(Ordering::Relaxed) & (TAKERS | PUTTERS)
+    }
+
+    #[test]
+    fn waiting_bits_track_the_parked_exactly() {
+        let mut cx = Context::from_waker(Waker::noop());
+        let q: Queue<u32> = Queue::new(1);
+        // Nobody parked: a put and a take leave no bit.
+        q.try_put(1).unwrap();
+        assert_eq!(q.try_take(), Ok(1));
+        assert_eq!(bits(&q), 0);
+        // Two parked takers: the first wake keeps the bit, the second clears it.
+        let mut a = Box::pin(q.take_async());
+        let mut b = Box::pin(q.take_async());
+        assert!(a.as_mut().poll(&mut cx).is_pending());
+        assert!(b.as_mut().poll(&mut cx).is_pending());
+        assert_eq!(bits(&q), TAKERS);
+        q.try_put(1).unwrap();
+        assert_eq!(bits(&q), TAKERS);
+        assert_eq!(a.as_mut().poll(&mut cx), Poll::Ready(Ok(1)));
+        q.try_put(2).unwrap();
+        assert_eq!(bits(&q), 0);
+        assert_eq!(b.as_mut().poll(&mut cx), Poll::Ready(Ok(2)));
+        // A parked putter withdrawn by drop clears its bit.
+        q.try_put(3).unwrap();
+        let mut p = Box::pin(q.put_async(4));
+        assert!(p.as_mut().poll(&mut cx).is_pending());
+        assert_eq!(bits(&q), PUTTERS);
+        drop(p);
+        assert_eq!(bits(&q), 0);
+        // A timed-out putter too.
+        let late = Instant::now() + Duration::from_millis(1);
+        assert_eq!(q.put_deadline(4, late), Err(PutError::Full(4)));
+        assert_eq!(bits(&q), 0);
+        assert_eq!(q.len(), 1);
+    }
+
+    #[test]
+    fn woken_then_dropped_taker_passes_the_wake() {
+        let mut cx = Context::from_waker(Waker::noop());
+        let q: Queue<u32> = Queue::new(1);
+        let mut a = Box::pin(q.take_async());
+        let mut b = Box::pin(q.take_async());
+        assert!(a.as_mut().poll(&mut cx).is_pending());
+        assert!(b.as_mut().poll(&mut cx).is_pending());
+        q.try_put(1).unwrap();
+        // `a` was chosen but never polled again: its wake goes to `b`, and
+        // with nobody left the bit is clear.
+        drop(a);
+        assert_eq!(bits(&q), 0);
+        assert_eq!(b.as_mut().poll(&mut cx), Poll::Ready(Ok(1)));
     }
 }

@@ -5,7 +5,8 @@
 //!
 //! Protocol:
 //! 1. Fast path: CAS 0 -> 1 (Acquire).
-//! 2. Spin a little while the word is LOCKED, retrying the CAS.
+//! 2. Spin a little while the word is LOCKED, retrying the CAS (a few
+//!    spaced looks, not one per pause: see `loom::spin_while`).
 //! 3. Slow path: swap in CONTENDED (Acquire). If the old value was UNLOCKED,
 //!    the lock is ours (marked CONTENDED, which at worst costs one needless
 //!    wake). Otherwise wait on the key while the word is still CONTENDED
