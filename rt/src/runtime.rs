@@ -16,6 +16,7 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{self, JoinHandle as ThreadHandle, Thread};
 
 use crossbeam_deque::Worker;
+use crossbeam_utils::CachePadded;
 
 use crate::blocking::BlockingFn;
 use crate::driver::{IoDriver, RingFlags};
@@ -89,7 +90,7 @@ impl Builder {
             let eventfd = crate::io::sys::eventfd()?;
             remotes.push(Arc::new(Remote {
                 eventfd,
-                ring_fd: AtomicI32::new(-1),
+                ring_fd: CachePadded::new(AtomicI32::new(-1)),
                 cancels: Default::default(),
                 counters: WorkerCounters::default(),
             }));

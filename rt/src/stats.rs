@@ -5,26 +5,78 @@
 //!
 //! These counters take part in no protocol, so they are plain std atomics
 //! with Relaxed ordering (and std statics: loom's atomics cannot be static).
+//! The gauges change on every op and timer of every worker, so each is
+//! split into per-thread shards on their own cache lines (`Gauge`): one
+//! shared counter would bounce its line between the cores on every op.
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicIsize, AtomicU64, AtomicUsize, Ordering};
 use std::sync::OnceLock;
+
+use crossbeam_utils::CachePadded;
 
 use crate::driver::{IoDriver, RingFlags};
 
+/// Shards of a `Gauge`; threads beyond this share shards (still exact).
+const GAUGE_SHARDS: usize = 16;
+
+/// A process-wide count that many threads move: each thread adds to its
+/// own shard, and a read sums them. Exact once the threads that moved it
+/// are quiet (a shard may go negative when a value leaves on a thread
+/// other than the one it came in on; only the sum means anything).
+pub(crate) struct Gauge {
+    shards: [CachePadded<AtomicIsize>; GAUGE_SHARDS],
+}
+
+impl Gauge {
+    const fn new() -> Gauge {
+        Gauge {
+            shards: [const { CachePadded::new(AtomicIsize::new(0)) }; GAUGE_SHARDS],
+        }
+    }
+
+    fn shard(&self) -> &AtomicIsize {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        thread_local! {
+            static SHARD: Cell<usize> = const { Cell::new(usize::MAX) };
+        }
+        let i = SHARD.with(|s| {
+            if s.get() == usize::MAX {
+                s.set(NEXT.fetch_add(1, Ordering::Relaxed) % GAUGE_SHARDS);
+            }
+            s.get()
+        });
+        &self.shards[i]
+    }
+
+    pub(crate) fn add(&self, n: usize) {
+        self.shard().fetch_add(n as isize, Ordering::Relaxed);
+    }
+
+    pub(crate) fn sub(&self, n: usize) {
+        self.shard().fetch_sub(n as isize, Ordering::Relaxed);
+    }
+
+    fn get(&self) -> usize {
+        let sum: isize = self.shards.iter().map(|s| s.load(Ordering::Relaxed)).sum();
+        sum.max(0) as usize
+    }
+}
+
 /// Ops whose buffers are still owned by the runtime (in flight or parked
 /// after a cancel), across all runtimes of the process.
-pub(crate) static LIVE_OPS: AtomicUsize = AtomicUsize::new(0);
+pub(crate) static LIVE_OPS: Gauge = Gauge::new();
 /// Pending timer entries across all runtimes of the process.
-pub(crate) static LIVE_TIMERS: AtomicUsize = AtomicUsize::new(0);
+pub(crate) static LIVE_TIMERS: Gauge = Gauge::new();
 
 /// Number of I/O operations whose buffers the runtime still holds.
 pub fn live_ops() -> usize {
-    LIVE_OPS.load(Ordering::Relaxed)
+    LIVE_OPS.get()
 }
 
 /// Number of pending timers.
 pub fn live_timers() -> usize {
-    LIVE_TIMERS.load(Ordering::Relaxed)
+    LIVE_TIMERS.get()
 }
 
 #[derive(Default)]
@@ -35,7 +87,9 @@ pub(crate) struct WorkerCounters {
     pub(crate) stolen_tasks: AtomicU64,
     pub(crate) injector_pulls: AtomicU64,
     pub(crate) parks: AtomicU64,
-    pub(crate) unparks: AtomicU64,
+    /// The one counter other threads write: on its own cache line, away
+    /// from the ones the worker bumps on every poll.
+    pub(crate) unparks: CachePadded<AtomicU64>,
     pub(crate) msg_ring_doorbells: AtomicU64,
     pub(crate) ops_submitted: AtomicU64,
     pub(crate) ops_completed: AtomicU64,
@@ -138,5 +192,28 @@ impl RuntimeStats {
     /// The driver the workers run.
     pub fn driver(&self) -> Option<IoDriver> {
         self.workers.first().and_then(|w| w.driver)
+    }
+}
+
+#[cfg(test)]
+mod gauge_tests {
+    use super::Gauge;
+
+    #[test]
+    fn a_gauge_sums_its_shards_even_when_values_leave_on_other_threads() {
+        static G: Gauge = Gauge::new();
+        let threads: Vec<_> = (0..20)
+            .map(|_| std::thread::spawn(|| (0..1000).for_each(|_| G.add(2))))
+            .collect();
+        threads.into_iter().for_each(|t| t.join().unwrap());
+        assert_eq!(G.get(), 40_000);
+        // Taken away on threads that never added: their shards go negative.
+        let threads: Vec<_> = (0..7)
+            .map(|_| std::thread::spawn(|| (0..1000).for_each(|_| G.sub(5))))
+            .collect();
+        threads.into_iter().for_each(|t| t.join().unwrap());
+        assert_eq!(G.get(), 5_000);
+        G.sub(5_000);
+        assert_eq!(G.get(), 0);
     }
 }

@@ -130,7 +130,7 @@ impl OpShared {
         result_is_fd: bool,
         payload: Option<Box<dyn Any + Send>>,
     ) -> Arc<Self> {
-        LIVE_OPS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        LIVE_OPS.add(1);
         Arc::new(OpShared {
             inner: Mutex::new(OpInner {
                 results: Results::default(),
@@ -179,7 +179,7 @@ impl OpShared {
 
 impl Drop for OpShared {
     fn drop(&mut self) {
-        LIVE_OPS.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        LIVE_OPS.sub(1);
         if self.result_is_fd {
             for (res, _) in self.inner.get_mut().results.drain() {
                 if res >= 0 {

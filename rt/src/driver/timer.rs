@@ -51,7 +51,7 @@ impl TimerStore {
             fired: AtomicBool::new(false),
         });
         let key = self.wheel.lock().insert(deadline, entry.clone());
-        LIVE_TIMERS.fetch_add(1, Ordering::Relaxed);
+        LIVE_TIMERS.add(1);
         (key, entry)
     }
 
@@ -59,7 +59,7 @@ impl TimerStore {
         // The entry is dropped after the lock is released.
         let removed = self.wheel.lock().remove(*key);
         if removed.is_some() {
-            LIVE_TIMERS.fetch_sub(1, Ordering::Relaxed);
+            LIVE_TIMERS.sub(1);
         }
     }
 
@@ -76,13 +76,13 @@ impl TimerStore {
             e.fired.store(true, Ordering::Release);
             wakers.extend(e.waker.lock().take());
         });
-        LIVE_TIMERS.fetch_sub(n, Ordering::Relaxed);
+        LIVE_TIMERS.sub(n);
         n
     }
 
     /// Drops every entry (shutdown).
     pub(crate) fn clear(&self) {
         let n = self.wheel.lock().clear();
-        LIVE_TIMERS.fetch_sub(n, Ordering::Relaxed);
+        LIVE_TIMERS.sub(n);
     }
 }

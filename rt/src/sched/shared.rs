@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 use std::sync::{Arc, Barrier};
 
 use crossbeam_deque::{Injector, Stealer};
+use crossbeam_utils::CachePadded;
 use parking_lot::Mutex;
 
 use super::context;
@@ -27,12 +28,18 @@ use crate::task::owned::OwnedTasks;
 use crate::task::raw::{new_task, Task};
 
 /// What other threads may do to one worker: ring it, hand it cancels.
+///
+/// Every op holds an `Arc<Remote>` to its worker, so the worker moves this
+/// Arc's count on every op. The fields other threads touch are padded to
+/// their own cache lines (which also gives the count a line of its own),
+/// so a doorbell or a remote cancel does not bounce the line the owning
+/// worker writes.
 pub(crate) struct Remote {
     pub(crate) eventfd: OwnedFd,
     /// The worker's ring fd for MSG_RING, or -1 (epoll, or ring closed).
-    pub(crate) ring_fd: AtomicI32,
+    pub(crate) ring_fd: CachePadded<AtomicI32>,
     /// Ops dropped on other threads, to cancel on this worker's ring.
-    pub(crate) cancels: Mutex<Vec<Arc<OpShared>>>,
+    pub(crate) cancels: CachePadded<Mutex<Vec<Arc<OpShared>>>>,
     pub(crate) counters: WorkerCounters,
 }
 
