@@ -113,6 +113,10 @@ fn a_skynet_leaf_parked_on_give_is_under_1k() {
          (ev/go (task ch 0 1))",
     );
     check_under_1k("skynet leaf", &iso);
+    // The give is the leaf's last act, so the parked leaf keeps no stack.
+    for t in parked_tasks(&iso) {
+        assert_eq!(iso.heap.fibers.get(t).stack.capacity(), 0);
+    }
 }
 
 #[test]
@@ -134,10 +138,11 @@ fn parked_task_records_are_pinned() {
 #[test]
 fn a_task_that_ran_hot_code_gives_its_window_back_once_collected() {
     // Hot code gets a 256-register window (vm/fast.rs); the task then
-    // parks holding it, until a collection cuts the dead registers.
+    // parks holding it (its `s` is live: not a tail park), until a
+    // collection cuts the dead registers.
     let mut iso = run_parked(
         "(def ch (ev/chan))
-         (ev/go (fn [] (var s 0) (for i 0 100000 (set s (+ s (length \"ab\")))) (ev/take ch)))",
+         (ev/go (fn [] (var s 0) (for i 0 100000 (set s (+ s (length \"ab\")))) (+ s (ev/take ch))))",
     );
     let t = parked_tasks(&iso)[0];
     let before = iso.heap.fibers.get(t).stack.capacity();

@@ -12,6 +12,7 @@
 
 use super::interp::{setup_frame, Exit, Setup};
 use super::upvals;
+use crate::bytecode::Op;
 use crate::fiber::{Fiber, FiberStatus, DEFAULT_MAXSTACK};
 use crate::isolate::{Flow, Isolate};
 use crate::value::{Ref, Signal, Value, FUEL};
@@ -329,7 +330,17 @@ impl Isolate {
             Flow::Signal(sig, v) => {
                 let cur = self.cur.expect("running fiber");
                 self.heap.fibers.get_mut(cur).resume_slot = ab as u32;
-                self.signal(sig, v, boundary)
+                // A task parking in a native whose result its fiber simply
+                // returns holds no live register: give the stack back now
+                // (`swap_in` regrows it with nils on resume, and the result
+                // lands in `resume_slot` for the `Ret`). A skynet leaf parked
+                // on `ev/give` is the common case; it then costs no stack.
+                let release = sig == Signal::User(9) && self.only_returns(ab);
+                let out = self.signal(sig, v, boundary);
+                if release {
+                    self.heap.fibers.get_mut(cur).stack = Vec::new();
+                }
+                out
             }
             Flow::Resume { fiber, value } => self.switch_to(fiber, value, ab, boundary, false),
             Flow::Cancel { fiber, value } => self.switch_to(fiber, value, ab, boundary, true),
@@ -352,6 +363,19 @@ impl Isolate {
                 self.call_at(ab, args.len(), false, boundary)
             }
         }
+    }
+
+    /// True when all that is left of the running fiber after the call at
+    /// absolute slot `ab` is returning that call's result: one frame, whose
+    /// next op is `Ret` of that slot, and no open upvalue into the stack.
+    /// Every register is then dead until the fiber resumes.
+    fn only_returns(&self, ab: usize) -> bool {
+        let [fr] = self.frames.as_slice() else {
+            return false;
+        };
+        let ret = self.protos[fr.proto as usize].code.get(fr.pc as usize);
+        self.open_upvals.is_empty()
+            && matches!(ret, Some(Op::Ret(r)) if fr.base as usize + *r as usize == ab)
     }
 
     /// End of the highest register window of any frame of the running
