@@ -1,8 +1,9 @@
 //! loom models of `Queue`: capacity 1 with two producers and one consumer,
-//! close while parties are parked, a cancelled taker passing its wake on;
+//! close while parties are parked, a cancelled taker and a cancelled putter
+//! passing their wakes on;
 //! and the waiting bits (a put or take wakes only when the other side's bit
 //! says someone is parked): a put racing takers as they park, a take racing
-//! a putter as it parks, and the last taker withdrawing (timeout, drop)
+//! a putter as it parks, the last taker withdrawing (timeout, drop)
 //! while a wake is under way. Every model ends with both bits clear: once
 //! nobody waits, no bit may claim otherwise.
 #![cfg(loom)]
@@ -216,6 +217,38 @@ fn taker_times_out_beside_another() {
             q.put(2).unwrap();
         }
         patient.join().unwrap();
+        assert!(q.is_empty());
+        assert_no_bits(&q);
+    });
+}
+
+/// The putter side of the baton: a full queue, a putter task polled once
+/// and dropped, and a thread putter parked beside it, while a take frees
+/// the slot. Dropped while queued, the task withdraws; dropped after the
+/// take's wake chose it, it passes the wake to the thread putter, whose
+/// put must then complete. Its item is queued only if its one poll put it.
+#[test]
+fn cancelled_putter_passes_the_wake() {
+    loom::model(|| {
+        let q = Arc::new(Queue::new(1));
+        q.put(0).unwrap();
+        let q1 = q.clone();
+        let cancelled = thread::spawn(move || {
+            let mut cx = Context::from_waker(Waker::noop());
+            let mut f = pin!(q1.put_async(1));
+            matches!(f.as_mut().poll(&mut cx), Poll::Ready(Ok(())))
+        });
+        let q2 = q.clone();
+        let patient = thread::spawn(move || q2.put(2).unwrap());
+        let mut got = vec![q.take().unwrap()];
+        let put_one = cancelled.join().unwrap();
+        let expected = if put_one { 3 } else { 2 };
+        while got.len() < expected {
+            got.push(q.take().unwrap());
+        }
+        patient.join().unwrap();
+        got.sort();
+        assert_eq!(got, if put_one { vec![0, 1, 2] } else { vec![0, 2] });
         assert!(q.is_empty());
         assert_no_bits(&q);
     });
