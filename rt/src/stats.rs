@@ -94,6 +94,7 @@ pub(crate) struct WorkerCounters {
     pub(crate) ops_submitted: AtomicU64,
     pub(crate) ops_completed: AtomicU64,
     pub(crate) ring_closes: AtomicU64,
+    pub(crate) ops_offloaded: AtomicU64,
     pub(crate) driver: OnceLock<DriverInfo>,
 }
 
@@ -141,6 +142,11 @@ pub struct WorkerStats {
     /// Descriptors closed through the ring (IORING_OP_CLOSE) rather than
     /// by a close syscall.
     pub ring_closes: u64,
+    /// Socket sends this worker handed to its ring's io-wq thread
+    /// (IOSQE_ASYNC) so their kernel work ran on a sleeping worker's core:
+    /// done when the ring is busy, no other task is queued here and another
+    /// worker sleeps (see `OpKind::offload`).
+    pub ops_offloaded: u64,
     /// The driver this worker runs.
     pub driver: Option<IoDriver>,
     /// io_uring setup flags that took (None under epoll).
@@ -167,6 +173,7 @@ impl WorkerCounters {
             ops_submitted: l(&self.ops_submitted),
             ops_completed: l(&self.ops_completed),
             ring_closes: l(&self.ring_closes),
+            ops_offloaded: l(&self.ops_offloaded),
             driver: d.map(|d| d.kind),
             ring_flags: d.and_then(|d| d.ring_flags),
             uring_setup_errno: d.and_then(|d| d.uring_setup_errno),

@@ -3,13 +3,17 @@
 
 mod drivers;
 
+use std::future::Future;
+use std::io::{Read, Write};
+use std::pin::Pin;
+use std::task::Poll;
 use std::time::Duration;
 
 use spindle_rt::net::{
     lookup_host, set_option, SocketOption, TcpListener, TcpStream, UdpSocket, UnixListener,
     UnixStream,
 };
-use spindle_rt::{spawn, Runtime};
+use spindle_rt::{spawn, IoDriver, Runtime};
 
 per_driver!(echo_200_clients, 2, |rt: Runtime| {
     let total = rt.block_on(async {
@@ -338,4 +342,67 @@ per_driver!(bulk_then_ping_pong_reads, 2, |rt: Runtime| {
             (0..50).map(|i| format!("ping {i}").len()).sum::<usize>()
         );
     });
+});
+
+/// Polls every future inside the one task that awaits this, until all are done.
+async fn join_in_one_task(mut futs: Vec<Pin<Box<dyn Future<Output = ()> + Send>>>) {
+    std::future::poll_fn(move |cx| {
+        futs.retain_mut(|f| f.as_mut().poll(cx).is_pending());
+        if futs.is_empty() {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    })
+    .await
+}
+
+// One task serving many sockets cannot be spread over the workers, but its
+// sends can: while the other worker sleeps and the ring is busy, they go to
+// the ring's io-wq thread (`ops_offloaded`). Every byte must still arrive,
+// in order, on every connection.
+per_driver!(a_lone_busy_task_offloads_its_sends, 2, |rt: Runtime| {
+    const CONNS: usize = 16;
+    const ROUNDS: usize = 300;
+    const MSG: usize = 100;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    // The peer answers a round only once every connection has spoken, so
+    // the replies land in the ring in bursts.
+    let peer = std::thread::spawn(move || {
+        let mut socks: Vec<_> = (0..CONNS).map(|_| listener.accept().unwrap().0).collect();
+        let mut msgs = vec![[0u8; MSG]; CONNS];
+        for _ in 0..ROUNDS {
+            for (s, m) in socks.iter_mut().zip(&mut msgs) {
+                s.read_exact(m).unwrap();
+            }
+            for (s, m) in socks.iter_mut().zip(&msgs) {
+                s.write_all(m).unwrap();
+            }
+        }
+    });
+    rt.block_on(async move {
+        let mut conns = Vec::new();
+        for i in 0..CONNS {
+            let s = TcpStream::connect(addr).await.unwrap();
+            s.set_nodelay(true).unwrap();
+            conns.push(Box::pin(async move {
+                let mut back = [0u8; MSG];
+                for round in 0..ROUNDS {
+                    let msg = pattern(MSG, (i * 7 + round) as u8);
+                    s.write_all(&msg).await.unwrap();
+                    s.read_exact(&mut back).await.unwrap();
+                    assert_eq!(&back[..], &msg[..], "conn {i} round {round}");
+                }
+            }) as Pin<Box<dyn Future<Output = ()> + Send>>);
+        }
+        join_in_one_task(conns).await;
+    });
+    peer.join().unwrap();
+    let st = rt.stats();
+    let offloaded = st.total(|w| w.ops_offloaded);
+    match rt.io_driver() {
+        IoDriver::Uring => assert!(offloaded > 0, "no send was offloaded: {st:?}"),
+        IoDriver::Epoll => assert_eq!(offloaded, 0, "epoll has no ring: {st:?}"),
+    }
 });

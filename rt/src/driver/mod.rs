@@ -93,6 +93,14 @@ impl Driver {
         }
     }
 
+    /// True when the ring's last reap brought back a batch (never under epoll).
+    pub(crate) fn ring_is_busy(&self) -> bool {
+        match self {
+            Driver::Uring(u) => u.is_busy(),
+            Driver::Epoll(_) => false,
+        }
+    }
+
     pub(crate) fn cancel(&mut self, ud: u64) {
         if let Driver::Uring(u) = self {
             u.cancel(ud);

@@ -35,7 +35,7 @@ use std::task::{ready, Context, Poll, Waker};
 use io_uring::squeue;
 use parking_lot::Mutex;
 
-use crate::sched::context;
+use crate::sched::context::{self, RingPath};
 use crate::sched::shared::Remote;
 use crate::stats::{bump, LIVE_OPS};
 
@@ -66,6 +66,13 @@ pub(crate) trait OpKind: Send + Sized + 'static {
     /// trip); only `WouldBlock` then goes to the ring. With other work
     /// queued the op goes to the ring and is submitted in one batch.
     fn try_first(&self) -> bool {
+        false
+    }
+    /// True for ops whose kernel work runs inline in the submitting thread
+    /// and is worth handing to the ring's io-wq thread when another core
+    /// sleeps (socket send: on loopback it also runs the receiver's TCP
+    /// processing). `WorkerCtx::ring_path` says when that happens.
+    fn offload(&self) -> bool {
         false
     }
     /// Names this op in errors (defaults to `NAME`).
@@ -250,9 +257,11 @@ impl<K: OpKind> Future for Op<K> {
                         Poll::Ready(kind.complete(Err(op_error(name, e))))
                     }
                     Some(true) => {
-                        if kind.try_first()
-                            && context::with_worker(|w| w.is_some_and(|w| w.has_no_queued_work()))
-                        {
+                        let path = context::with_worker(|w| {
+                            w.expect("checked above")
+                                .ring_path(kind.try_first(), kind.offload())
+                        });
+                        if path == RingPath::TryFirst {
                             match kind.syscall() {
                                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                                 res => {
@@ -265,9 +274,15 @@ impl<K: OpKind> Future for Op<K> {
                             }
                         }
                         let mut boxed = Box::new(kind);
-                        let entry = boxed.uring_entry();
+                        let mut entry = boxed.uring_entry();
+                        if path == RingPath::Offload {
+                            entry = entry.flags(squeue::Flags::ASYNC);
+                        }
                         let shared = context::with_worker(|w| {
                             let w = w.expect("checked above");
+                            if path == RingPath::Offload {
+                                bump(&w.remote.counters.ops_offloaded);
+                            }
                             let shared =
                                 OpShared::new(w.remote.clone(), K::RESULT_IS_FD, Some(boxed));
                             w.submit(entry, &shared);

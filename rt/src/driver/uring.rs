@@ -33,6 +33,10 @@ const UD_IGNORE: u64 = 0;
 const UD_DOORBELL: u64 = 1;
 /// user_data of the armed eventfd read.
 const UD_EVENTFD: u64 = 2;
+/// Completions one reap must bring back for the ring to count as busy.
+const BUSY_REAP: usize = 4;
+/// Most io-wq threads a ring runs for unbounded (socket) work at once.
+const IOWQ_UNBOUND_WORKERS: u32 = 1;
 /// `IORING_ENTER_GETEVENTS`: run deferred task work and post completions.
 const ENTER_GETEVENTS: u32 = 1;
 
@@ -97,6 +101,7 @@ pub(crate) struct Uring {
     eventfd_armed: bool,
     pub(crate) flags: RingFlags,
     inflight: usize,
+    last_reap: usize,
     pub(crate) submitted: u64,
     pub(crate) completed: u64,
     closing: bool,
@@ -157,6 +162,11 @@ impl Uring {
                 Err(e) => return Err(e),
             }
         };
+        // Offloaded socket sends (`OpKind::offload`) run on the ring's
+        // unbounded io-wq workers; cap them so a burst of sends does not
+        // start a kernel thread each. 0 leaves the bounded (file) pool as is.
+        let mut max_workers = [0, IOWQ_UNBOUND_WORKERS];
+        let _ = ring.submitter().register_iowq_max_workers(&mut max_workers);
         let mut probe = Probe::new();
         if ring.submitter().register_probe(&mut probe).is_ok() {
             flags.msg_ring = probe.is_supported(opcode::MsgRingData::CODE);
@@ -177,6 +187,7 @@ impl Uring {
             eventfd_armed: false,
             flags,
             inflight: 0,
+            last_reap: 0,
             submitted: 0,
             completed: 0,
             closing: false,
@@ -266,6 +277,11 @@ impl Uring {
         sq.taskrun() || sq.cq_overflow()
     }
 
+    /// True when the last reap brought back at least `BUSY_REAP` completions.
+    pub(crate) fn is_busy(&self) -> bool {
+        self.last_reap >= BUSY_REAP
+    }
+
     /// Submits queued SQEs and reaps completions without blocking.
     pub(crate) fn poll(&mut self, wakers: &mut Vec<Waker>) -> usize {
         let pending_sqes = !self.ring.submission().is_empty();
@@ -340,6 +356,7 @@ impl Uring {
         if rearm && !self.closing {
             self.arm_eventfd();
         }
+        self.last_reap = n;
         n
     }
 

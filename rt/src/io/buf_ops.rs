@@ -170,6 +170,10 @@ impl OpKind for WriteBuf {
         self.socket && TRY_WRITE_FIRST
     }
 
+    fn offload(&self) -> bool {
+        self.socket
+    }
+
     fn uring_entry(&mut self) -> squeue::Entry {
         let data = &self.buf[self.pos..];
         if self.socket {

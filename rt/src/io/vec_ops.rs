@@ -98,6 +98,10 @@ impl OpKind for WriteVec {
         self.socket && TRY_WRITE_FIRST
     }
 
+    fn offload(&self) -> bool {
+        self.socket
+    }
+
     fn uring_entry(&mut self) -> squeue::Entry {
         self.fill();
         if self.socket {

@@ -32,6 +32,17 @@ pub(crate) struct WorkerCtx {
     pub(crate) timers: Arc<TimerStore>,
 }
 
+/// How an op starts on a ring (`WorkerCtx::ring_path`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RingPath {
+    /// A direct non-blocking syscall first.
+    TryFirst,
+    /// An SQE in this turn's batch.
+    Submit,
+    /// An SQE with IOSQE_ASYNC: run by the ring's io-wq thread.
+    Offload,
+}
+
 thread_local! {
     static CURRENT: RefCell<Option<Rc<WorkerCtx>>> = const { RefCell::new(None) };
 }
@@ -61,6 +72,33 @@ impl WorkerCtx {
 
     pub(crate) fn register_readiness(&self, fd: RawFd, interest: Interest, waker: &Waker) {
         self.driver.borrow_mut().register(fd, interest, waker);
+    }
+
+    /// How an op starts on this worker's ring, given whether it may try a
+    /// direct syscall first and whether its kernel work may be offloaded
+    /// (`OpKind::try_first`, `OpKind::offload`):
+    /// - `Offload` when nothing else is queued here (so a sleeping worker
+    ///   has no task to steal), the ring is busy (its last reap brought
+    ///   back a batch) and some worker sleeps: the op goes to the ring's
+    ///   io-wq thread, and its kernel work runs on that idle core instead
+    ///   of in this thread. A lone busy task (an isolate serving many
+    ///   sockets) cannot be spread over the cores; its sends can.
+    /// - `TryFirst` when nothing else is queued: a direct syscall saves a
+    ///   ring round trip; only `WouldBlock` then goes to the ring.
+    /// - `Submit` otherwise: batched with this turn's other SQEs.
+    pub(crate) fn ring_path(&self, try_first: bool, offload: bool) -> RingPath {
+        let nothing_queued = self.has_no_queued_work();
+        if offload
+            && nothing_queued
+            && self.driver.borrow().ring_is_busy()
+            && self.shared.idle.num_unparked() < self.shared.remotes.len()
+        {
+            RingPath::Offload
+        } else if try_first && nothing_queued {
+            RingPath::TryFirst
+        } else {
+            RingPath::Submit
+        }
     }
 
     /// True when neither the LIFO slot nor the local queue holds a task.
