@@ -224,11 +224,15 @@ fn $name(
         let op = code[pc];
         match op {
             Op::Move(d, s) => {
-                // Numbers are copied field by field: a 16-byte copy of a
-                // value just written by arithmetic (tag and payload stored
-                // separately) defeats store forwarding and stalls the loop.
+                // Values are copied field by field, the way they are
+                // written: a wide load over a tag byte and a payload stored
+                // separately defeats store forwarding and stalls the loop.
+                // Numbers (payload at 8) and booleans (payload at 1) get
+                // their own arms, so the rest copy the tag and a u32 at 4.
                 reg!(d) = match reg!(s) {
                     Value::Num(x) => Value::Num(x),
+                    Value::Bool(b) => Value::Bool(b),
+                    Value::Nil => Value::Nil,
                     v => v,
                 }
             }
