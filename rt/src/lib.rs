@@ -5,6 +5,7 @@
 mod blocking;
 mod driver;
 pub mod fs;
+pub mod hint;
 mod io;
 pub mod localtime;
 mod loom;

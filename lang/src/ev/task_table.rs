@@ -46,6 +46,11 @@ impl TaskTable {
         self.slots.try_get(task.idx())?.as_ref()
     }
 
+    /// `task`'s slot, without reading it (for a cache prefetch).
+    pub fn slot(&self, task: &Ref) -> Option<&Option<TaskInfo>> {
+        self.slots.try_get(task.idx())
+    }
+
     pub fn get_mut(&mut self, task: &Ref) -> Option<&mut TaskInfo> {
         self.slots.try_get_mut(task.idx())?.as_mut()
     }
