@@ -8,18 +8,17 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 use std::time::{Duration, Instant};
 
-use crate::driver::timer::{TimerEntry, TimerKey, TimerStore};
+use crate::driver::timer::{TimerKey, TimerStore};
 use crate::sched::context;
 
 /// A future that completes at a deadline.
 pub struct Sleep {
     deadline: Instant,
-    reg: Option<(Arc<TimerStore>, TimerKey, Arc<TimerEntry>)>,
+    reg: Option<(Arc<TimerStore>, TimerKey)>,
 }
 
 /// Completes after `dur`.
@@ -48,7 +47,7 @@ impl Sleep {
     }
 
     fn unregister(&mut self) {
-        if let Some((store, key, _)) = self.reg.take() {
+        if let Some((store, key)) = self.reg.take() {
             store.remove(&key);
         }
     }
@@ -59,27 +58,26 @@ impl Future for Sleep {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let coop = ready!(crate::sched::coop::poll_proceed(cx));
-        if let Some((_, _, entry)) = &self.reg {
-            if entry.fired.load(Ordering::Acquire) {
+        if let Some((store, key)) = &self.reg {
+            if store.poll_fired(key, cx.waker()) {
                 self.reg = None;
                 coop.made_progress();
                 return Poll::Ready(());
             }
-            let mut w = entry.waker.lock();
-            if !w.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
-                *w = Some(cx.waker().clone());
-            }
             return Poll::Pending;
-        }
-        if Instant::now() >= self.deadline {
-            coop.made_progress();
-            return Poll::Ready(());
         }
         let store = context::with_worker(|w| w.map(|w| w.timers.clone()))
             .expect("sleep polled outside a spindle runtime worker");
-        let (key, entry) = store.insert(self.deadline, cx.waker().clone());
-        self.reg = Some((store, key, entry));
-        Poll::Pending
+        match store.insert(self.deadline, cx.waker()) {
+            None => {
+                coop.made_progress();
+                Poll::Ready(())
+            }
+            Some(key) => {
+                self.reg = Some((store, key));
+                Poll::Pending
+            }
+        }
     }
 }
 

@@ -9,80 +9,113 @@
 //! Insert and remove are O(1); 100k pending timers are 100k slab nodes.
 //! A wheel, not an ordered map, by measurement: see docs/architecture.md.
 //!
-//! Invariant: an entry is in the wheel iff it is pending; `fired` is set
-//! exactly once, under the wheel lock, as the entry leaves the wheel.
+//! An entry is the waker itself, kept in its wheel node: registering a
+//! timer allocates nothing beyond the slab node, and "has it fired?" is
+//! "is its key still in the wheel?", asked under the wheel lock.
+//!
+//! Invariant: an entry is in the wheel iff it is pending; it leaves exactly
+//! once, under the wheel lock: fired (its waker goes to the worker) or
+//! removed by its `Sleep`.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::task::Waker;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 
 use super::wheel::{Wheel, WheelKey};
 use crate::stats::LIVE_TIMERS;
 
-/// One pending deadline.
-pub(crate) struct TimerEntry {
-    pub(crate) waker: Mutex<Option<Waker>>,
-    pub(crate) fired: AtomicBool,
-}
-
 /// Names an entry in its store.
 pub(crate) type TimerKey = WheelKey;
 
+/// Deadlines this close to the store's clock are checked against the real
+/// clock before they register (see `TimerStore::insert`).
+const NEAR: Duration = Duration::from_millis(1);
+
 /// One worker's timers.
 pub(crate) struct TimerStore {
-    wheel: Mutex<Wheel<Arc<TimerEntry>>>,
+    wheel: Mutex<Clocked>,
+}
+
+/// The wheel and the store's own clock.
+struct Clocked {
+    wheel: Wheel<Waker>,
+    /// The latest `now` given to `fire_expired`: every deadline up to it
+    /// has passed, and reading it costs no clock call.
+    seen: Instant,
 }
 
 impl Default for TimerStore {
     fn default() -> Self {
+        let now = Instant::now();
         TimerStore {
-            wheel: Mutex::new(Wheel::new(Instant::now())),
+            wheel: Mutex::new(Clocked {
+                wheel: Wheel::new(now),
+                seen: now,
+            }),
         }
     }
 }
 
 impl TimerStore {
-    pub(crate) fn insert(&self, deadline: Instant, waker: Waker) -> (TimerKey, Arc<TimerEntry>) {
-        let entry = Arc::new(TimerEntry {
-            waker: Mutex::new(Some(waker)),
-            fired: AtomicBool::new(false),
-        });
-        let key = self.wheel.lock().insert(deadline, entry.clone());
+    /// Registers `deadline`, or returns None when it has already passed.
+    /// Only a deadline within `NEAR` of the store's clock costs a read of
+    /// the real clock (so a zero or tiny sleep completes at once); a later
+    /// one registers without it (a server's many timeouts), and should it
+    /// have passed all the same it fires at the worker's next timer check.
+    pub(crate) fn insert(&self, deadline: Instant, waker: &Waker) -> Option<TimerKey> {
+        let mut c = self.wheel.lock();
+        if deadline <= c.seen || (deadline <= c.seen + NEAR && deadline <= Instant::now()) {
+            return None;
+        }
+        let key = c.wheel.insert(deadline, waker.clone());
+        drop(c);
         LIVE_TIMERS.add(1);
-        (key, entry)
+        Some(key)
+    }
+
+    /// True once `key` has fired; while it is pending, makes `waker` the
+    /// one it will wake.
+    pub(crate) fn poll_fired(&self, key: &TimerKey, waker: &Waker) -> bool {
+        let mut c = self.wheel.lock();
+        match c.wheel.get_mut(*key) {
+            Some(w) => {
+                if !w.will_wake(waker) {
+                    w.clone_from(waker);
+                }
+                false
+            }
+            None => true,
+        }
     }
 
     pub(crate) fn remove(&self, key: &TimerKey) {
-        // The entry is dropped after the lock is released.
-        let removed = self.wheel.lock().remove(*key);
+        let removed = self.wheel.lock().wheel.remove(*key);
         if removed.is_some() {
             LIVE_TIMERS.sub(1);
         }
+        // The waker is dropped here, after the lock is released.
+        drop(removed);
     }
 
     /// Never later than the earliest pending deadline; later than the `now`
     /// of the last `fire_expired` (so parking with it cannot spin).
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
-        self.wheel.lock().next_deadline()
+        self.wheel.lock().wheel.next_deadline()
     }
 
     /// Fires every entry due at `now`, in deadline order; returns how many.
     pub(crate) fn fire_expired(&self, now: Instant, wakers: &mut Vec<Waker>) -> usize {
-        let n = self.wheel.lock().fire_expired(now, |e| {
-            // Release: the Sleep that sees `fired` also sees the deadline passed.
-            e.fired.store(true, Ordering::Release);
-            wakers.extend(e.waker.lock().take());
-        });
+        let mut c = self.wheel.lock();
+        c.seen = c.seen.max(now);
+        let n = c.wheel.fire_expired(now, |w| wakers.push(w));
         LIVE_TIMERS.sub(n);
         n
     }
 
     /// Drops every entry (shutdown).
     pub(crate) fn clear(&self) {
-        let n = self.wheel.lock().clear();
+        let n = self.wheel.lock().wheel.clear();
         LIVE_TIMERS.sub(n);
     }
 }

@@ -148,6 +148,15 @@ impl<T> Wheel<T> {
         self.release(key.idx)
     }
 
+    /// The value of a pending entry; `None` if it already fired or was removed.
+    pub(crate) fn get_mut(&mut self, key: WheelKey) -> Option<&mut T> {
+        let node = self.nodes.get_mut(key.idx as usize)?;
+        if node.seq != key.seq || node.slot == FREE {
+            return None;
+        }
+        node.value.as_mut()
+    }
+
     /// A lower bound of the earliest pending deadline (exact unless that
     /// slot's earliest entry was cancelled), `None` when nothing is pending.
     pub(crate) fn next_deadline(&mut self) -> Option<Instant> {

@@ -224,3 +224,21 @@ fn random_runs_match_an_ordered_map_model() {
 fn one_long_random_run_matches_the_model() {
     model_run(0xC0FFEE, 60_000);
 }
+
+#[test]
+fn get_mut_sees_an_entry_only_while_it_is_pending() {
+    let base = Instant::now();
+    let mut w = Wheel::new(base);
+    let a = w.insert(base + us(500), 1);
+    let b = w.insert(base + Duration::from_secs(90), 2);
+    *w.get_mut(b).expect("pending") = 20;
+    assert_eq!(w.get_mut(a).copied(), Some(1));
+    assert_eq!(fire(&mut w, base + us(500)), [1]);
+    assert_eq!(w.get_mut(a), None, "fired");
+    // The fired node is reused; the old key must not see the new entry.
+    let c = w.insert(base + us(900), 3);
+    assert_eq!(w.get_mut(a), None, "stale key, reused node");
+    assert_eq!(w.get_mut(c).copied(), Some(3));
+    assert_eq!(w.remove(b), Some(20));
+    assert_eq!(w.get_mut(b), None, "removed");
+}
