@@ -113,6 +113,7 @@ impl Isolate {
             run_stack: Vec::new(),
             scratch: Vec::new(),
             pending: None,
+            next_task: None,
             capture: None,
             ev: Box::default(),
         };

@@ -40,6 +40,9 @@ pub enum Flow {
     Call { f: Value, args: Vec<Value> },
 }
 
+/// The event loop's hook for switching tasks in place (`Isolate::next_task`).
+pub type NextTask = fn(&mut Isolate, Ref) -> Option<Ref>;
+
 /// Operations the compiler may inline when the callee is the core native.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Intrinsic {
@@ -101,6 +104,12 @@ pub struct Isolate {
     /// The control-flow request of a native the fast lane called, with its
     /// absolute call slot, until the run loop applies it (`Exit::Flow`).
     pub pending: Option<(Flow, usize)>,
+    /// Set by the event loop: when the task at the root of a top-level
+    /// run parks, the run loop calls this to switch to the next task in
+    /// place, without returning to the loop (`vm::run`). Gets the parked
+    /// task; returns the next one, already entered (running fiber) and
+    /// marked running, or `None` to end the run as usual.
+    pub next_task: Option<NextTask>,
     /// Where `print` writes; `None` means the process's stdout.
     pub capture: Option<Vec<u8>>,
     /// The event loop's state: tasks, ready queue, timers, pending ops

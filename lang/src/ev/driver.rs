@@ -35,6 +35,9 @@ use std::time::Instant;
 
 /// Task resumptions before a poll yields to the worker.
 const RESUMES_PER_POLL: u32 = 2048;
+/// Most tasks one run switches to in place (`next_task`) before it returns
+/// to `EvRun::step`.
+const SWITCHES_PER_RUN: u32 = 64;
 
 /// What a finished program hands back.
 pub struct Finished {
@@ -67,6 +70,7 @@ impl EvRun {
     /// `main` with `args` if it defines one.
     pub fn new(mut iso: Isolate, src: Vec<u8>, path: &str, args: Vec<String>) -> EvRun {
         iso.preempt = true;
+        iso.next_task = Some(next_task);
         EvRun {
             iso: Some(iso),
             src,
@@ -184,6 +188,7 @@ impl EvRun {
     fn done(&mut self, result: Result<Value, String>) -> Finished {
         let mut iso = self.iso.take().expect("EvRun polled after completion");
         iso.preempt = false;
+        iso.next_task = None;
         iso.ev.current = None;
         let unobserved = !iso.ev.unconsumed.is_empty();
         Finished {
@@ -226,6 +231,44 @@ fn run_task(iso: &mut Isolate, t: Ref) -> Option<Outcome> {
         }
         Resume::Error(e) => resume_raising(iso, t, e),
     })
+}
+
+/// `Isolate::next_task`: when the task that ran parks and nothing else
+/// needs the loop first, enters the next ready task as `run_task` would
+/// start it, after settling the parked one as `EvRun::settle` does. The
+/// loop is needed first when an op completed or a sweep is due, a timer is
+/// pending (only the loop reads the clock), the switch budget is spent, or
+/// the next task resumes with an error, is not ready (stale) or cannot be
+/// entered (the loop then reports that as its failure).
+fn next_task(iso: &mut Isolate, parked: Ref) -> Option<Ref> {
+    let ev = &iso.ev;
+    if ev.switches_left == 0 || ev.ops.dirty || ev.ops.has_ready() || !ev.timers.is_empty() {
+        return None;
+    }
+    let &t = ev.ready.front()?;
+    let Some(TaskState::Ready(Resume::Value(value))) = ev.tasks.get(&t).map(|i| i.state) else {
+        return None;
+    };
+    take_spare_buffers(iso, t);
+    // On error nothing has changed, and the loop starts `t` the usual way.
+    iso.enter(t, value, None).ok()?;
+    let ev = &mut iso.ev;
+    if let Some(info) = ev.tasks.get_mut(&parked) {
+        if matches!(info.state, TaskState::Running) {
+            info.state = TaskState::Parked { seq: 0 };
+        }
+    }
+    ev.ready.pop_front();
+    ev.switches_left -= 1;
+    ev.switched_in_place += 1;
+    let info = ev.tasks.get_mut(&t).expect("checked above");
+    info.state = TaskState::Running;
+    if let Some(g) = info.grant.take() {
+        g.keep();
+    }
+    ev.current = Some(t);
+    prefetch_upcoming(iso);
+    Some(t)
 }
 
 /// Starts the cache misses of the next two resumes while this one runs: a
@@ -402,10 +445,16 @@ impl EvRun {
             }
             if let Some(t) = iso.ev.ready.pop_front() {
                 prefetch_upcoming(iso);
+                // Tasks the run switches to in place count against the budget.
+                let allowed = (budget - 1).min(SWITCHES_PER_RUN);
+                iso.ev.switches_left = allowed;
                 if let Some(out) = run_task(iso, t) {
-                    self.settle(iso, t, out)?;
+                    // The task the run ended in (not `t` if it switched).
+                    let last = iso.ev.current.unwrap_or(t);
+                    self.settle(iso, last, out)?;
                 }
-                budget -= 1;
+                budget -= 1 + (allowed - iso.ev.switches_left);
+                iso.ev.switches_left = 0;
                 if budget == 0 {
                     cx.waker().wake_by_ref();
                     return Poll::Pending;

@@ -171,6 +171,11 @@ pub struct Loop {
     pub uid: u64,
     /// Rust operations in flight (I/O).
     pub ops: Ops,
+    /// Tasks the running run may still switch to in place (set by
+    /// `EvRun::step` for each run; see `driver::next_task`).
+    pub switches_left: u32,
+    /// Task switches made in place so far (a statistic, for tests).
+    pub switched_in_place: u64,
     /// Emptied register stacks and frame vectors of tasks that returned,
     /// for the next task to start running (`recycle`, `reuse`).
     spare: Vec<(Vec<Value>, Vec<Frame>)>,

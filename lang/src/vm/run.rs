@@ -145,7 +145,7 @@ impl Isolate {
         }
     }
 
-    fn run_loop(&mut self, boundary: Ref) -> Outcome {
+    fn run_loop(&mut self, mut boundary: Ref) -> Outcome {
         loop {
             // A fiber with its own budget (`fiber/set-fuel`) runs on the
             // smaller of its budget and the isolate's quantum; both are charged.
@@ -207,8 +207,29 @@ impl Isolate {
                 },
             };
             if let Some(o) = done {
-                return o;
+                match self.switch_in_place(o, boundary) {
+                    Ok(next) => boundary = next,
+                    Err(o) => return o,
+                }
             }
+        }
+    }
+
+    /// A run ended with outcome `o` at `boundary`. When that is the task at
+    /// the root of the top-level run parking (`:await`), the event loop's
+    /// hook may enter its next task here: the run then goes on with that
+    /// task as its boundary, without returning to the loop and starting a
+    /// new run (ping-pong switches tasks on every message). The parked
+    /// fiber was saved by `signal`. Otherwise `o` is what the run returns.
+    fn switch_in_place(&mut self, o: Outcome, boundary: Ref) -> Result<Ref, Outcome> {
+        match self.next_task {
+            Some(hook)
+                if matches!(o, Outcome::Signal(Signal::User(9), _))
+                    && self.run_stack.len() == 1 =>
+            {
+                hook(self, boundary).ok_or(o)
+            }
+            _ => Err(o),
         }
     }
 
