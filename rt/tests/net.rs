@@ -357,18 +357,18 @@ async fn join_in_one_task(mut futs: Vec<Pin<Box<dyn Future<Output = ()> + Send>>
     .await
 }
 
-// One task serving many sockets cannot be spread over the workers, but its
-// sends can: while the other worker sleeps and the ring is busy, they go to
-// the ring's io-wq thread (`ops_offloaded`). Every byte must still arrive,
-// in order, on every connection.
-per_driver!(a_lone_busy_task_offloads_its_sends, 2, |rt: Runtime| {
+/// 16 connections to a std-thread echo peer that answers each round only
+/// once every connection has spoken (so replies land in bursts), driven
+/// by one task for 300 rounds with every byte checked. With `stuck`, the
+/// same task also writes 8 MiB to one more peer that never reads, and
+/// drops that write, still in flight, once the echoes are done. Returns
+/// the offloaded sends.
+fn lone_task_echo(rt: &Runtime, stuck: bool) -> u64 {
     const CONNS: usize = 16;
     const ROUNDS: usize = 300;
     const MSG: usize = 100;
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
-    // The peer answers a round only once every connection has spoken, so
-    // the replies land in the ring in bursts.
     let peer = std::thread::spawn(move || {
         let mut socks: Vec<_> = (0..CONNS).map(|_| listener.accept().unwrap().0).collect();
         let mut msgs = vec![[0u8; MSG]; CONNS];
@@ -381,7 +381,10 @@ per_driver!(a_lone_busy_task_offloads_its_sends, 2, |rt: Runtime| {
             }
         }
     });
-    rt.block_on(async move {
+    let deaf = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let deaf_addr = deaf.local_addr().unwrap();
+    let before = rt.stats().total(|w| w.ops_offloaded);
+    let finished = rt.block_on(async move {
         let mut conns = Vec::new();
         for i in 0..CONNS {
             let s = TcpStream::connect(addr).await.unwrap();
@@ -396,13 +399,79 @@ per_driver!(a_lone_busy_task_offloads_its_sends, 2, |rt: Runtime| {
                 }
             }) as Pin<Box<dyn Future<Output = ()> + Send>>);
         }
-        join_in_one_task(conns).await;
+        let mut blocked = None;
+        if stuck {
+            let s = TcpStream::connect(deaf_addr).await.unwrap();
+            blocked = Some(Box::pin(async move {
+                let _ = s.write_all(&vec![1u8; 8 << 20]).await;
+                unreachable!("nobody reads this connection");
+            }));
+        }
+        let echoes = join_in_one_task(conns);
+        let mut echoes = std::pin::pin!(echoes);
+        // The echoes must finish while the stuck write stays pending.
+        let all = std::future::poll_fn(move |cx| {
+            if let Some(b) = blocked.as_mut() {
+                assert!(b.as_mut().poll(cx).is_pending());
+            }
+            echoes.as_mut().poll(cx)
+        });
+        spindle_rt::time::timeout(Duration::from_secs(60), all)
+            .await
+            .is_ok()
     });
+    assert!(finished, "the echoes stalled");
     peer.join().unwrap();
+    drop(deaf);
+    rt.stats().total(|w| w.ops_offloaded) - before
+}
+
+// One task serving many sockets cannot be spread over the workers, but its
+// sends can: while the other worker sleeps and the ring is busy, they go to
+// the ring's io-wq thread (`ops_offloaded`). Every byte must still arrive,
+// in order, on every connection.
+per_driver!(a_lone_busy_task_offloads_its_sends, 2, |rt: Runtime| {
+    let offloaded = lone_task_echo(&rt, false);
     let st = rt.stats();
-    let offloaded = st.total(|w| w.ops_offloaded);
+    let may = st.workers[0].ring_flags.is_some_and(|f| f.offload_sends);
     match rt.io_driver() {
-        IoDriver::Uring => assert!(offloaded > 0, "no send was offloaded: {st:?}"),
-        IoDriver::Epoll => assert_eq!(offloaded, 0, "epoll has no ring: {st:?}"),
+        IoDriver::Uring if may => assert!(offloaded > 0, "no send was offloaded: {st:?}"),
+        _ => assert_eq!(
+            offloaded, 0,
+            "no ring, or a kernel that blocks io-wq: {st:?}"
+        ),
     }
 });
+
+// A peer that stops reading fills its connection's buffers; an offloaded
+// send to it must wait in a poll, not in the ring's one io-wq thread, or
+// every send queued behind it would stall. Dropping that send in flight
+// cancels it.
+per_driver!(
+    a_stuck_peer_does_not_stall_the_other_sends,
+    2,
+    |rt: Runtime| {
+        lone_task_echo(&rt, true);
+    }
+);
+
+#[test]
+fn sends_stay_inline_where_the_kernel_cannot_offload_them_safely() {
+    let rt = Runtime::builder()
+        .workers(2)
+        .io(IoDriver::Uring)
+        .unsupported_ring_features(spindle_rt::RingFlags {
+            offload_sends: true,
+            ..Default::default()
+        })
+        .build()
+        .unwrap();
+    assert_eq!(lone_task_echo(&rt, false), 0);
+    let st = rt.stats();
+    assert!(
+        st.workers
+            .iter()
+            .all(|w| w.ring_flags.is_none_or(|f| !f.offload_sends)),
+        "{st:?}"
+    );
+}

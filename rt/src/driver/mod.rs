@@ -93,10 +93,11 @@ impl Driver {
         }
     }
 
-    /// True when the ring's last reap brought back a batch (never under epoll).
-    pub(crate) fn ring_is_busy(&self) -> bool {
+    /// True when a socket send may be offloaded now (`Uring::may_offload`;
+    /// never under epoll).
+    pub(crate) fn may_offload(&self) -> bool {
         match self {
-            Driver::Uring(u) => u.is_busy(),
+            Driver::Uring(u) => u.may_offload(),
             Driver::Epoll(_) => false,
         }
     }

@@ -65,6 +65,13 @@ pub struct RingFlags {
     /// ring polls the child's pidfd (IORING_OP_POLL_ADD) and then reaps it
     /// with waitid(P_PIDFD, WNOHANG).
     pub waitid: bool,
+    /// Socket sends may go to the ring's io-wq thread (`IOSQE_ASYNC`; see
+    /// `WorkerCtx::ring_path`). Only where io-wq tries a pollable file
+    /// without blocking and arms a poll when it must wait (kernel >= 5.19,
+    /// probed with the SOCKET opcode): on older kernels a send to a peer
+    /// that stops reading would block the ring's one io-wq thread and
+    /// every send queued behind it.
+    pub offload_sends: bool,
 }
 
 impl RingFlags {
@@ -80,6 +87,7 @@ impl RingFlags {
             multishot_accept: self.multishot_accept && !mask.multishot_accept,
             ring_close: self.ring_close && !mask.ring_close,
             waitid: self.waitid && !mask.waitid,
+            offload_sends: self.offload_sends && !mask.offload_sends,
         }
     }
 }
@@ -178,6 +186,7 @@ impl Uring {
             if flags.multishot_accept {
                 RECV_POLL_FIRST.store(true, Ordering::Relaxed);
             }
+            flags.offload_sends = flags.multishot_accept;
         }
         let flags = flags.without(unsupported);
         let mut u = Uring {
@@ -277,9 +286,11 @@ impl Uring {
         sq.taskrun() || sq.cq_overflow()
     }
 
-    /// True when the last reap brought back at least `BUSY_REAP` completions.
-    pub(crate) fn is_busy(&self) -> bool {
-        self.last_reap >= BUSY_REAP
+    /// True when a socket send may be offloaded now: the kernel allows it
+    /// safely (`RingFlags::offload_sends`) and the ring is busy, its last
+    /// reap having brought back at least `BUSY_REAP` completions.
+    pub(crate) fn may_offload(&self) -> bool {
+        self.flags.offload_sends && self.last_reap >= BUSY_REAP
     }
 
     /// Submits queued SQEs and reaps completions without blocking.

@@ -79,7 +79,8 @@ impl WorkerCtx {
     /// (`OpKind::try_first`, `OpKind::offload`):
     /// - `Offload` when nothing else is queued here (so a sleeping worker
     ///   has no task to steal), the ring is busy (its last reap brought
-    ///   back a batch) and some worker sleeps: the op goes to the ring's
+    ///   back a batch; and the kernel offloads safely, see
+    ///   `RingFlags::offload_sends`) and some worker sleeps: the op goes to the ring's
     ///   io-wq thread, and its kernel work runs on that idle core instead
     ///   of in this thread. A lone busy task (an isolate serving many
     ///   sockets) cannot be spread over the cores; its sends can.
@@ -90,7 +91,7 @@ impl WorkerCtx {
         let nothing_queued = self.has_no_queued_work();
         if offload
             && nothing_queued
-            && self.driver.borrow().ring_is_busy()
+            && self.driver.borrow().may_offload()
             && self.shared.idle.num_unparked() < self.shared.remotes.len()
         {
             RingPath::Offload
