@@ -7,30 +7,18 @@
 
 use spindle_lang::ev::chan::Waiter;
 use spindle_lang::ev::sched::{TaskInfo, TaskWaiter};
-use spindle_lang::ev::EvRun;
 use spindle_lang::fiber::{Fiber, Frame};
 use spindle_lang::objects::Closure;
 use spindle_lang::value::Ref;
 use spindle_lang::{Isolate, Value};
-use spindle_rt::{IoDriver, Runtime};
 use std::mem::size_of;
+
+mod event_loop;
 
 /// Runs `src` on the event loop until nothing can run, and returns the
 /// isolate with the tasks that are still parked.
 fn run_parked(src: &str) -> Isolate {
-    let rt = Runtime::builder()
-        .workers(1)
-        .io(IoDriver::Epoll)
-        .build()
-        .expect("runtime");
-    let src = src.as_bytes().to_vec();
-    let fin = rt.block_on(async move {
-        let mut iso = Isolate::with_stress(false);
-        iso.capture = Some(Vec::new());
-        EvRun::new(iso, src, "parked", Vec::new()).await
-    });
-    assert!(fin.result.is_ok(), "program failed: {:?}", fin.result.err());
-    fin.iso
+    event_loop::run_to_end(src, "parked")
 }
 
 /// Bytes held by parked task `t`, part by part.

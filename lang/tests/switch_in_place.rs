@@ -4,27 +4,14 @@
 //! that happens and that programs see the same order and results either
 //! way (the `ev` suites check the orders in detail).
 
-use spindle_lang::ev::EvRun;
-use spindle_lang::Isolate;
-use spindle_rt::{IoDriver, Runtime};
+mod event_loop;
 
 /// Runs `src` on the event loop; returns what it printed and the number
 /// of in-place switches.
 fn run(src: &str) -> (String, u64) {
-    let rt = Runtime::builder()
-        .workers(1)
-        .io(IoDriver::Epoll)
-        .build()
-        .expect("runtime");
-    let src = src.as_bytes().to_vec();
-    let fin = rt.block_on(async move {
-        let mut iso = Isolate::with_stress(false);
-        iso.capture = Some(Vec::new());
-        EvRun::new(iso, src, "switch", Vec::new()).await
-    });
-    assert!(fin.result.is_ok(), "program failed: {:?}", fin.result.err());
-    let out = String::from_utf8(fin.iso.capture.clone().unwrap_or_default()).unwrap();
-    (out, fin.iso.ev.switched_in_place)
+    let iso = event_loop::run_to_end(src, "switch");
+    let out = String::from_utf8(iso.capture.clone().unwrap_or_default()).unwrap();
+    (out, iso.ev.switched_in_place)
 }
 
 const PING_PONG: &str = r#"
