@@ -444,7 +444,7 @@ per_driver!(a_lone_busy_task_offloads_its_sends, 2, |rt: Runtime| {
 });
 
 // A peer that stops reading fills its connection's buffers; an offloaded
-// send to it must wait in a poll, not in the ring's one io-wq thread, or
+// send to it must wait in a poll, not in one of the ring's few io-wq threads, or
 // every send queued behind it would stall. Dropping that send in flight
 // cancels it.
 per_driver!(

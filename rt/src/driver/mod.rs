@@ -50,14 +50,16 @@ impl Driver {
     /// Builds the driver on the worker thread. When io_uring was asked for
     /// but cannot be set up (EPERM under seccomp, ENOSYS, ENOMEM), falls
     /// back to epoll and returns the setup error alongside. Ring features
-    /// in `unsupported` are treated as missing from the kernel.
+    /// in `unsupported` are treated as missing from the kernel; `workers`
+    /// is the runtime's worker count.
     pub(crate) fn new(
         kind: IoDriver,
         eventfd: RawFd,
         unsupported: RingFlags,
+        workers: usize,
     ) -> io::Result<(Driver, Option<io::Error>)> {
         match kind {
-            IoDriver::Uring => match uring::Uring::new(eventfd, unsupported) {
+            IoDriver::Uring => match uring::Uring::new(eventfd, unsupported, workers) {
                 Ok(u) => Ok((Driver::Uring(Box::new(u)), None)),
                 Err(e) => Ok((Driver::Epoll(epoll::Epoll::new(eventfd)?), Some(e))),
             },

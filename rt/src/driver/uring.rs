@@ -35,8 +35,6 @@ const UD_DOORBELL: u64 = 1;
 const UD_EVENTFD: u64 = 2;
 /// Completions one reap must bring back for the ring to count as busy.
 const BUSY_REAP: usize = 4;
-/// Most io-wq threads a ring runs for unbounded (socket) work at once.
-const IOWQ_UNBOUND_WORKERS: u32 = 1;
 /// `IORING_ENTER_GETEVENTS`: run deferred task work and post completions.
 const ENTER_GETEVENTS: u32 = 1;
 
@@ -69,7 +67,7 @@ pub struct RingFlags {
     /// `WorkerCtx::ring_path`). Only where io-wq tries a pollable file
     /// without blocking and arms a poll when it must wait (kernel >= 5.19,
     /// probed with the SOCKET opcode): on older kernels a send to a peer
-    /// that stops reading would block the ring's one io-wq thread and
+    /// that stops reading would block one of the ring's few io-wq threads and
     /// every send queued behind it.
     pub offload_sends: bool,
 }
@@ -141,8 +139,8 @@ impl Uring {
     /// kernel refuses (EINVAL) one at a time; other errors (EPERM, ENOSYS,
     /// ENOMEM) mean io_uring is unusable here. Features set in `unsupported`
     /// are treated as if the kernel lacked them (a test hook for the
-    /// fallback paths).
-    pub(crate) fn new(eventfd: RawFd, unsupported: RingFlags) -> io::Result<Uring> {
+    /// fallback paths). `workers` is the runtime's worker count.
+    pub(crate) fn new(eventfd: RawFd, unsupported: RingFlags, workers: usize) -> io::Result<Uring> {
         let mut flags = RingFlags {
             single_issuer: true,
             defer_taskrun: true,
@@ -171,9 +169,11 @@ impl Uring {
             }
         };
         // Offloaded socket sends (`OpKind::offload`) run on the ring's
-        // unbounded io-wq workers; cap them so a burst of sends does not
+        // unbounded io-wq workers, and only while other workers sleep: cap
+        // them at one per other worker's core, so a burst of sends does not
         // start a kernel thread each. 0 leaves the bounded (file) pool as is.
-        let mut max_workers = [0, IOWQ_UNBOUND_WORKERS];
+        let unbound = workers.saturating_sub(1).max(1) as u32;
+        let mut max_workers = [0, unbound];
         let _ = ring.submitter().register_iowq_max_workers(&mut max_workers);
         let mut probe = Probe::new();
         if ring.submitter().register_probe(&mut probe).is_ok() {

@@ -62,6 +62,7 @@ pub(crate) fn run(
         io,
         remote.eventfd.as_raw_fd(),
         shared.unsupported_ring_features,
+        shared.remotes.len(),
     )
     .expect("spindle worker: cannot set up any I/O driver");
     let _ = remote.counters.driver.set(DriverInfo {
