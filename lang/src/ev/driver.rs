@@ -19,7 +19,7 @@
 //! nobody observing them are reported at once (`finish_task`).
 
 use super::chan;
-use super::sched::{JoinKind, Resume, TaskState, FLAG_TASK};
+use super::sched::{JoinKind, Resume, TaskInfo, TaskState, FLAG_TASK};
 use crate::compiler::compile_thunk;
 use crate::fiber::FiberStatus;
 use crate::isolate::Isolate;
@@ -162,14 +162,7 @@ impl EvRun {
                 iso.ev.current = Some(t);
                 self.fuel_task = Some(t);
             }
-            Outcome::Signal(Signal::User(9), _) => {
-                if let Some(info) = iso.ev.tasks.get_mut(&t) {
-                    if matches!(info.state, TaskState::Running) {
-                        // Awaited without registering a wait: parked for good.
-                        info.state = TaskState::Parked { seq: 0 };
-                    }
-                }
-            }
+            Outcome::Signal(Signal::User(9), _) => settle_await(iso, t),
             Outcome::Signal(sig, v) => {
                 let is_main = self.main == Some(t);
                 finish_task(iso, t, sig, v, is_main);
@@ -213,10 +206,7 @@ fn run_task(iso: &mut Isolate, t: Ref) -> Option<Outcome> {
     let TaskState::Ready(r) = info.state else {
         return None;
     };
-    info.state = TaskState::Running;
-    if let Some(g) = info.grant.take() {
-        g.keep();
-    }
+    mark_running(info);
     iso.ev.current = Some(t);
     Some(match r {
         Resume::Value(v) => {
@@ -231,6 +221,26 @@ fn run_task(iso: &mut Isolate, t: Ref) -> Option<Outcome> {
         }
         Resume::Error(e) => resume_raising(iso, t, e),
     })
+}
+
+/// A ready task about to resume (`run_task`, `next_task`): it is running
+/// now, and keeps what its finished wait granted it. The caller makes it
+/// the loop's current task.
+fn mark_running(info: &mut TaskInfo) {
+    info.state = TaskState::Running;
+    if let Some(g) = info.grant.take() {
+        g.keep();
+    }
+}
+
+/// Task `t`'s run ended in `:await` (`EvRun::settle`, `next_task`): if it
+/// registered no wait it is still marked running, and is parked for good.
+fn settle_await(iso: &mut Isolate, t: Ref) {
+    if let Some(info) = iso.ev.tasks.get_mut(&t) {
+        if matches!(info.state, TaskState::Running) {
+            info.state = TaskState::Parked { seq: 0 };
+        }
+    }
 }
 
 /// `Isolate::next_task`: when the task that ran parks and nothing else
@@ -252,20 +262,12 @@ fn next_task(iso: &mut Isolate, parked: Ref) -> Option<Ref> {
     take_spare_buffers(iso, t);
     // On error nothing has changed, and the loop starts `t` the usual way.
     iso.enter(t, value, None).ok()?;
+    settle_await(iso, parked);
     let ev = &mut iso.ev;
-    if let Some(info) = ev.tasks.get_mut(&parked) {
-        if matches!(info.state, TaskState::Running) {
-            info.state = TaskState::Parked { seq: 0 };
-        }
-    }
     ev.ready.pop_front();
     ev.switches_left -= 1;
     ev.switched_in_place += 1;
-    let info = ev.tasks.get_mut(&t).expect("checked above");
-    info.state = TaskState::Running;
-    if let Some(g) = info.grant.take() {
-        g.keep();
-    }
+    mark_running(ev.tasks.get_mut(&t).expect("checked above"));
     ev.current = Some(t);
     prefetch_upcoming(iso);
     Some(t)

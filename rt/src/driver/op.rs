@@ -275,12 +275,10 @@ impl<K: OpKind> Future for Op<K> {
                         }
                         let mut boxed = Box::new(kind);
                         let mut entry = boxed.uring_entry();
-                        if path == RingPath::Offload {
-                            entry = entry.flags(squeue::Flags::ASYNC);
-                        }
                         let shared = context::with_worker(|w| {
                             let w = w.expect("checked above");
                             if path == RingPath::Offload {
+                                entry = entry.flags(squeue::Flags::ASYNC);
                                 bump(&w.remote.counters.ops_offloaded);
                             }
                             let shared =

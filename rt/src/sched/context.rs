@@ -78,11 +78,10 @@ impl WorkerCtx {
     /// direct syscall first and whether its kernel work may be offloaded
     /// (`OpKind::try_first`, `OpKind::offload`):
     /// - `Offload` when nothing else is queued here (so a sleeping worker
-    ///   has no task to steal), the ring is busy (its last reap brought
-    ///   back a batch; and the kernel offloads safely, see
-    ///   `RingFlags::offload_sends`) and some worker sleeps: the op goes to the ring's
-    ///   io-wq thread, and its kernel work runs on that idle core instead
-    ///   of in this thread. A lone busy task (an isolate serving many
+    ///   has no task to steal), the ring may offload (`Uring::may_offload`:
+    ///   its last reap brought back a batch, and the kernel offloads safely)
+    ///   and some worker sleeps: the op goes to the ring's io-wq threads,
+    ///   and its kernel work runs on an idle core instead of in this thread. A lone busy task (an isolate serving many
     ///   sockets) cannot be spread over the cores; its sends can.
     /// - `TryFirst` when nothing else is queued: a direct syscall saves a
     ///   ring round trip; only `WouldBlock` then goes to the ring.
